@@ -1,0 +1,72 @@
+#include "support/test_support.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace cairn::testing {
+namespace fs = std::filesystem;
+
+fs::path SharedFixtures() { return fs::path(CAIRN_SHARED_FIXTURES); }
+fs::path TestData() { return fs::path(CAIRN_TEST_DATA); }
+
+ScratchDir::ScratchDir(const std::string& name) {
+  fs::path base = fs::path(CAIRN_BINARY_DIR) / "test-scratch";
+  fs::create_directories(base);
+  std::string templ = (base / (name + ".XXXXXX")).string();
+  if (!::mkdtemp(templ.data())) std::abort();
+  path_ = templ;
+}
+
+ScratchDir::~ScratchDir() {
+  if (std::getenv("CAIRN_KEEP_SCRATCH")) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+static std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         const fs::path& cwd) {
+  CommandResult result;
+  char out_tmpl[] = "/tmp/cairn-test-out.XXXXXX";
+  char err_tmpl[] = "/tmp/cairn-test-err.XXXXXX";
+  int out_fd = ::mkstemp(out_tmpl);
+  int err_fd = ::mkstemp(err_tmpl);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  ::close(out_fd);
+  ::close(err_fd);
+  result.out = Slurp(out_tmpl);
+  result.err = Slurp(err_tmpl);
+  ::unlink(out_tmpl);
+  ::unlink(err_tmpl);
+  return result;
+}
+
+}  // namespace cairn::testing

@@ -1,0 +1,37 @@
+// Helpers shared by tests: where fixtures live, scratch directories, running
+// external tools and capturing their output.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cairn::testing {
+
+/// ../shared/fixtures beside the checkout (CAIRN_SHARED_FIXTURES).
+std::filesystem::path SharedFixtures();
+/// tests/data in the source tree.
+std::filesystem::path TestData();
+
+/// A fresh directory under the build tree, removed when the object dies.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  ///< stdout
+  std::string err;  ///< stderr
+};
+/// Runs argv (no shell) with optional extra environment "K=V" entries; captures output.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {},
+                         const std::filesystem::path& cwd = {});
+
+}  // namespace cairn::testing

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs everything cairn needs to build, run and test on Debian 12.
+# Idempotent: re-running only installs what is missing.
+set -eu
+PKGS="build-essential cmake ninja-build pkg-config git
+  libarchive-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libfmt-dev
+  libsolv-dev libsolvext-dev catch2 libguestfs-dev
+  squashfs-tools umoci skopeo jq openssl time gpgv debian-archive-keyring"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
