@@ -48,6 +48,11 @@ struct Dependency {
 /// Parses a space-separated list of atoms (D:, i:, r:, world lines).
 Result<std::vector<Dependency>> ParseDependencyList(std::string_view text);
 
+/// Like ParseDependencyList, but keeps atoms whose version is not a valid apk
+/// version (real indexes have them, e.g. Alpine 3.17's "pc:jemalloc=5.3.0_");
+/// apk-tools reads such atoms from indexes and marks them broken.
+Result<std::vector<Dependency>> ParseIndexDependencyList(std::string_view text);
+
 /// A `p:` entry: `name[=version]`; an empty version makes a virtual provide.
 struct Provide {
   std::string name;

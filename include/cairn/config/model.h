@@ -56,6 +56,7 @@ struct Accounts {
   std::vector<Group> groups;
   std::vector<User> users;
   LString run_as;  ///< config User
+  SourceLoc loc;   ///< the `accounts:` key
 };
 
 /// apko `paths:` mutation.
@@ -85,6 +86,21 @@ struct Entrypoint {
   std::string type;           ///< apko: "" or "service-bundle" (not supported yet)
   std::string command;        ///< shell-split into Entrypoint
   std::string shell_fragment; ///< becomes ["/bin/sh", "-c", fragment]
+  std::map<std::string, std::string> services;  ///< apko service-bundle services (name -> command)
+  SourceLoc loc;              ///< the `entrypoint:` key
+
+  bool empty() const {
+    return type.empty() && command.empty() && shell_fragment.empty() && services.empty();
+  }
+};
+
+/// apko `layering:` (OCI layer budget); parsed and shown, not yet used.
+struct Layering {
+  std::string strategy;
+  std::optional<int64_t> budget;
+  SourceLoc loc;
+
+  bool empty() const { return strategy.empty() && !budget; }
 };
 
 /// One declaration file after includes are merged.
@@ -92,6 +108,7 @@ struct Image {
   std::string source_file;  ///< the top-level file that was loaded
   std::vector<std::string> included_files;  ///< every file read, in order (for the lock hash)
   LString name;             ///< cairn: image name; default: file stem
+  LString description;      ///< cairn: one line for `cairn list`
   Contents contents;
   std::vector<LString> archs;  ///< apk arch names after normalisation (x86_64, aarch64, ...)
   Accounts accounts;
@@ -107,6 +124,11 @@ struct Image {
   /// cairn extensions for later issues; parsed and shown, not yet built.
   std::vector<LString> layers;
   std::vector<LString> boards;
+  std::string vcs_url;      ///< apko `vcs-url`
+  Layering layering;        ///< apko `layering`
+  /// Where each top-level key ("contents", "cmd", "volumes", ...) was declared, so
+  /// semantic errors about plain-string fields still point into the YAML.
+  std::map<std::string, SourceLoc> key_locs;
 };
 
 }  // namespace cairn::config

@@ -70,10 +70,16 @@ class Tree {
   /// Places an entry. Parent directories that do not exist are created
   /// (root:root 0755, mtime of the entry). A parent that is a symlink to a
   /// directory inside the tree is followed (usr-merged roots: "bin" ->
-  /// "usr/bin"); a parent that would leave the root is an error. An existing
-  /// directory is kept when a directory is added again (its metadata is updated
-  /// only if `owner` is the same package); anything else is replaced. For
-  /// regular files, `content` must stream meta.size bytes.
+  /// "usr/bin" or "/usr/bin"); resolution is chroot-like, so a target such as
+  /// "../../etc" is clamped at the root and never leaves it, and directories
+  /// missing at a link's destination are created. A parent that is a file is
+  /// a kIntegrity error. An existing directory is kept when a directory is
+  /// added again (its metadata is updated only if `owner` is the same
+  /// package), and so is a symlink that resolves to a directory; anything
+  /// else is replaced (a replaced directory loses its subtree). For regular
+  /// files, `content` must stream meta.size bytes. A hard link's target must
+  /// already be a regular file; the link shares its content and sha1 and its
+  /// link_target is stored resolved.
   Status Add(FsEntry entry, const ContentReader* content, int owner = -1);
   /// Convenience for files cairn writes itself (owner -1).
   Status AddFile(std::string_view path, std::string_view content, uint32_t mode = 0644,
@@ -102,9 +108,19 @@ class Tree {
   void ClampMtimes(int64_t epoch);
 
  private:
+  // follow_last=false leaves a symlink in the final component unresolved.
+  Result<std::string> ResolveImpl(std::string_view path, bool follow_last) const;
+  // Resolves `parent` and creates missing directories along it; returns the
+  // resolved parent path. full_path is only for error messages.
+  Result<std::string> PlaceParents(std::string_view parent, std::string_view full_path,
+                                   int64_t mtime, int owner);
+
   ContentStore& store_;
   std::map<std::string, Node, std::less<>> nodes_;
 };
+
+/// "regular file", "directory", "symlink", ... for messages.
+std::string_view FileTypeName(FileType type);
 
 /// Normalises a path from an archive or declaration: strips leading "/" and
 /// "./", collapses "//" and "."; rejects ".." components, NUL bytes and empty

@@ -1,0 +1,130 @@
+// Verbs that resolve or build: build, lock, resolve, sbom.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cairn/file_util.h"
+#include "cairn/pipeline.h"
+#include "cli/verbs.h"
+
+namespace cairn::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<int64_t> ParseEpoch(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < 0)
+    return UsageError(fmt::format("--source-date-epoch needs a non-negative integer, not '{}'", text));
+  return static_cast<int64_t>(v);
+}
+
+Result<BuildOptions> OptionsFrom(const Invocation& inv) {
+  BuildOptions o;
+  o.config_file = inv.args.at(0);
+  o.archs = inv.all("arch");
+  o.lockfile = inv.get("lockfile");
+  o.offline = inv.has("offline");
+  o.allow_untrusted = inv.has("allow-untrusted");
+  o.cache_dir = inv.get("cache-dir");
+  if (inv.has("source-date-epoch")) {
+    CAIRN_ASSIGN_OR_RETURN(o.source_date_epoch, ParseEpoch(inv.get("source-date-epoch")));
+  }
+  if (inv.has("compression-level")) {
+    std::string l = inv.get("compression-level");
+    if (l.size() != 1 || l[0] < '1' || l[0] > '9')
+      return UsageError(fmt::format("--compression-level takes 1 to 9, not '{}'", l));
+    o.compression_level = l[0] - '0';
+  }
+  return o;
+}
+
+void Print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Status RunBuild(const Invocation& inv, Reporter& reporter) {
+  CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(inv));
+  o.output_dir = inv.get("output");
+  CAIRN_ASSIGN_OR_RETURN(BuildResult r, BuildImage(o, reporter));
+  if (inv.has("json")) {
+    nlohmann::ordered_json j;
+    j["image"] = r.image_name;
+    j["digest"] = r.digest;
+    j["output"] = r.output_dir.string();
+    for (const auto& a : r.archs)
+      j["archs"].push_back({{"arch", a.arch}, {"manifest", a.manifest_digest},
+                            {"packages", a.package_count}, {"sbom", a.sbom_path}});
+    Print(j.dump(2) + "\n");
+  } else {
+    Print(r.digest + "\n");
+  }
+  return {};
+}
+
+Status RunLock(const Invocation& inv, Reporter& reporter) {
+  CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(inv));
+  fs::path out = inv.get("output");
+  if (out.empty()) out = fs::path(o.config_file).replace_extension(".lock");
+  CAIRN_TRY(LockImage(o, out, reporter));
+  Print(out.string() + "\n");
+  return {};
+}
+
+Status RunResolve(const Invocation& inv, Reporter& reporter) {
+  CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(inv));
+  CAIRN_ASSIGN_OR_RETURN(auto archs, ResolveImage(o, reporter));
+  if (inv.has("json")) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (const auto& a : archs) {
+      auto& list = j[a.arch] = nlohmann::ordered_json::array();
+      for (const auto& p : a.packages)
+        list.push_back({{"name", p.name}, {"version", p.version}, {"arch", p.arch},
+                        {"url", p.url}, {"checksum", p.checksum}, {"size", p.size}});
+    }
+    Print(j.dump(2) + "\n");
+    return {};
+  }
+  std::string out;
+  for (const auto& a : archs) {
+    if (archs.size() > 1) out += fmt::format("# {}\n", a.arch);
+    for (const auto& p : a.packages) out += fmt::format("{} {}\n", p.name, p.version);
+  }
+  Print(out);
+  return {};
+}
+
+Status RunSbom(const Invocation& inv, Reporter& reporter) {
+  (void)reporter;
+  fs::path target = inv.args.at(0);
+  fs::path dir = target;
+  if (!fs::is_directory(target)) {
+    // A declaration file: its default output directory.
+    dir = inv.get("output", (fs::path("out") / target.stem()).string());
+  }
+  fs::path sbom_dir = dir / "sbom";
+  std::string arch = inv.get("arch");
+  fs::path file = arch.empty() ? sbom_dir / "sbom-index.spdx.json"
+                               : sbom_dir / fmt::format("sbom-{}.spdx.json", arch);
+  if (arch.empty() && !fs::exists(file)) {
+    // Single-arch builds have no index SBOM; show the only one there is.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sbom_dir, ec)) file = e.path();
+  }
+  auto text = ReadFile(file);
+  if (!text.ok())
+    return NotFoundError(fmt::format("no SBOM at '{}'", file.string()))
+        .Hint(fmt::format("build the image first: cairn build {}", target.string()));
+  Print(*text);
+  return {};
+}
+
+}  // namespace cairn::cli

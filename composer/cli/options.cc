@@ -1,0 +1,278 @@
+#include "cli/options.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cairn/config/did_you_mean.h"
+
+namespace cairn::cli {
+
+const std::vector<OptionSpec>& AllOptions() {
+  static const std::vector<OptionSpec> kOptions = {
+      // Global options.
+      {"directory", 'C', "DIR", "run as if started in DIR", false},
+      {"verbose", 'v', "", "more output: -v per package and timings, -vv commands and URLs", true},
+      {"quiet", 'q', "", "errors only", false},
+      {"color", 0, "WHEN", "colour output: auto, always or never", false},
+      {"cache-dir", 0, "DIR", "download cache (default $CAIRN_CACHE_DIR or ~/.cache/cairn)", false},
+      {"help", 'h', "", "show help for the verb", false},
+      // Verb options.
+      {"output", 'o', "PATH", "output directory (build) or file (lock)", false},
+      {"arch", 0, "ARCH", "build only this architecture (repeatable)", true},
+      {"lockfile", 0, "FILE", "use exactly the packages of this lock file", false},
+      {"offline", 0, "", "use only the download cache, never the network", false},
+      {"allow-untrusted", 0, "", "accept unsigned packages and indexes and unknown keys", false},
+      {"source-date-epoch", 0, "N", "timestamp for every file and record (else $SOURCE_DATE_EPOCH)",
+       false},
+      {"compression-level", 0, "N", "gzip level for layers, 1-9 (default 6)", false},
+      {"json", 0, "", "print data as JSON", false},
+  };
+  return kOptions;
+}
+
+const std::vector<std::string_view>& GlobalOptionNames() {
+  static const std::vector<std::string_view> kGlobal = {"directory", "verbose", "quiet",
+                                                        "color",     "cache-dir", "help"};
+  return kGlobal;
+}
+
+const std::vector<VerbSpec>& AllVerbs() {
+  static const std::vector<VerbSpec> kVerbs = {
+      {"build", "FILE", "build an image: OCI layout, SBOMs and lock file",
+       "Resolves, locks, fetches and verifies the packages of FILE, composes the root\n"
+       "filesystem and writes DIR/oci (OCI image layout), DIR/sbom (SPDX 2.3) and\n"
+       "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.",
+       {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
+        "compression-level", "json"},
+       1, 1},
+      {"lock", "FILE", "resolve packages and write the lock file without building",
+       "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"
+       "-o FILE, default FILE's name with .lock beside it.",
+       {"output", "arch", "offline", "allow-untrusted"}, 1, 1},
+      {"resolve", "FILE", "print the resolved packages in install order",
+       "Prints one 'name version' line per package in install order (per architecture\n"
+       "when several are built), or JSON with --json.",
+       {"arch", "lockfile", "offline", "allow-untrusted", "json"}, 1, 1},
+      {"show", "FILE", "print the effective declaration after includes",
+       "Prints the merged declaration as YAML (or JSON with --json) so you can see what\n"
+       "the includes produced.",
+       {"json"}, 1, 1},
+      {"list", "[images|layers|boards]", "list the declarations of the project",
+       "Lists images/, layers/ and boards/ of the project directory (see -C).", {"json"}, 0, 1},
+      {"validate", "FILE...", "check declarations without building",
+       "Loads and validates each FILE; prints 'FILE: ok' or the errors.", {"json"}, 1, -1},
+      {"sbom", "FILE|DIR", "print the SPDX SBOM of a built image",
+       "Prints the SBOM written by 'cairn build' for FILE's image (or the output DIR);\n"
+       "the index SBOM for a multi-arch image unless --arch is given.",
+       {"output", "arch"}, 1, 1},
+      {"version", "", "print cairn's version", "", {"json"}, 0, 0},
+      {"help", "[VERB]", "show help", "", {}, 0, 1},
+  };
+  return kVerbs;
+}
+
+const VerbSpec* FindVerb(std::string_view name) {
+  for (const auto& v : AllVerbs())
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+std::string Invocation::get(std::string_view name, std::string fallback) const {
+  auto it = values.find(std::string(name));
+  if (it == values.end() || it->second.empty()) return fallback;
+  return it->second.back();
+}
+std::vector<std::string> Invocation::all(std::string_view name) const {
+  auto it = values.find(std::string(name));
+  return it == values.end() ? std::vector<std::string>{} : it->second;
+}
+int Invocation::count(std::string_view name) const {
+  auto it = values.find(std::string(name));
+  return it == values.end() ? 0 : static_cast<int>(it->second.size());
+}
+
+std::string Suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::vector<std::string> names(candidates.begin(), candidates.end());
+  return config::SuggestClosest(word, names).value_or("");
+}
+
+namespace {
+
+const OptionSpec* FindLong(std::string_view name) {
+  for (const auto& o : AllOptions())
+    if (o.name == name) return &o;
+  return nullptr;
+}
+const OptionSpec* FindShort(char c) {
+  for (const auto& o : AllOptions())
+    if (o.short_name == c) return &o;
+  return nullptr;
+}
+
+bool Accepts(const VerbSpec* verb, std::string_view opt) {
+  const auto& g = GlobalOptionNames();
+  if (std::find(g.begin(), g.end(), opt) != g.end()) return true;
+  if (!verb) return false;
+  return std::find(verb->options.begin(), verb->options.end(), opt) != verb->options.end();
+}
+
+std::string HelpHint(const VerbSpec* verb) {
+  return verb ? fmt::format("see 'cairn {} --help'", verb->name) : "see 'cairn --help'";
+}
+
+}  // namespace
+
+Result<Invocation> Parse(const std::vector<std::string>& argv) {
+  Invocation inv;
+  const VerbSpec* verb = nullptr;
+  std::vector<std::string> pending;  // options seen before the verb, validated once it is known
+  bool only_args = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (!only_args && a == "--") {
+      only_args = true;
+      continue;
+    }
+    if (!only_args && a.size() > 1 && a[0] == '-') {
+      std::vector<std::pair<const OptionSpec*, std::string>> found;  // option, inline value
+      if (a[1] == '-') {
+        std::string name = a.substr(2), value;
+        bool has_value = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+          value = name.substr(eq + 1);
+          name = name.substr(0, eq);
+          has_value = true;
+        }
+        const OptionSpec* o = FindLong(name);
+        if (!o) {
+          std::vector<std::string_view> names;
+          for (const auto& opt : AllOptions()) names.push_back(opt.name);
+          auto e = UsageError(fmt::format("unknown option '--{}'", name));
+          std::string s = Suggest(name, names);
+          return std::move(e).Hint((s.empty() ? "" : fmt::format("did you mean '--{}'? ", s)) +
+                                   HelpHint(verb));
+        }
+        if (o->arg.empty() && has_value)
+          return UsageError(fmt::format("option '--{}' takes no value", name)).Hint(HelpHint(verb));
+        if (!o->arg.empty() && !has_value) {
+          if (i + 1 >= argv.size())
+            return UsageError(fmt::format("option '--{}' needs a value ({})", name, o->arg))
+                .Hint(HelpHint(verb));
+          value = argv[++i];
+        }
+        found.push_back({o, value});
+      } else {
+        // Short options may be bundled (-vv); one taking a value ends the bundle.
+        for (size_t k = 1; k < a.size(); ++k) {
+          const OptionSpec* o = FindShort(a[k]);
+          if (!o)
+            return UsageError(fmt::format("unknown option '-{}'", a[k])).Hint(HelpHint(verb));
+          std::string value;
+          if (!o->arg.empty()) {
+            if (k + 1 < a.size()) {
+              value = a.substr(k + 1);
+            } else if (i + 1 < argv.size()) {
+              value = argv[++i];
+            } else {
+              return UsageError(fmt::format("option '-{}' needs a value ({})", a[k], o->arg))
+                  .Hint(HelpHint(verb));
+            }
+            found.push_back({o, value});
+            break;
+          }
+          found.push_back({o, ""});
+        }
+      }
+      for (auto& [o, value] : found) {
+        std::string name(o->name);
+        if (verb && !Accepts(verb, name))
+          return UsageError(fmt::format("'cairn {}' does not take '--{}'", verb->name, name))
+              .Hint(HelpHint(verb));
+        if (!verb) pending.push_back(name);
+        auto& vals = inv.values[name];
+        if (!vals.empty() && !o->repeatable && !o->arg.empty())
+          return UsageError(fmt::format("option '--{}' given more than once", name))
+              .Hint(HelpHint(verb));
+        vals.push_back(value);
+      }
+      continue;
+    }
+    if (!verb) {
+      verb = FindVerb(a);
+      if (!verb) {
+        std::vector<std::string_view> names;
+        for (const auto& v : AllVerbs()) names.push_back(v.name);
+        auto e = UsageError(fmt::format("unknown verb '{}'", a));
+        std::string s = Suggest(a, names);
+        return std::move(e).Hint((s.empty() ? "" : fmt::format("did you mean '{}'? ", s)) +
+                                 "see 'cairn --help'");
+      }
+      inv.verb = std::string(verb->name);
+      continue;
+    }
+    inv.args.push_back(a);
+  }
+  if (inv.has("help")) {
+    // `cairn build --help` shows the verb's help.
+    if (verb && verb->name != "help") inv.args = {std::string(verb->name)};
+    inv.verb = "help";
+    return inv;
+  }
+  if (!verb) {
+    inv.verb = "help";
+    return inv;
+  }
+  for (const auto& name : pending)
+    if (!Accepts(verb, name))
+      return UsageError(fmt::format("'cairn {}' does not take '--{}'", verb->name, name))
+          .Hint(HelpHint(verb));
+  int n = static_cast<int>(inv.args.size());
+  if (n < verb->min_args)
+    return UsageError(fmt::format("'cairn {}' needs {}", verb->name, verb->args)).Hint(HelpHint(verb));
+  if (verb->max_args >= 0 && n > verb->max_args)
+    return UsageError(fmt::format("'cairn {}' takes {} but got {} arguments", verb->name,
+                                  verb->max_args == 0 ? std::string("no arguments")
+                                                      : std::string(verb->args),
+                                  n))
+        .Hint(HelpHint(verb));
+  return inv;
+}
+
+static std::string OptionLine(const OptionSpec& o) {
+  std::string left = o.short_name ? fmt::format("-{}, --{}", o.short_name, o.name)
+                                  : fmt::format("    --{}", o.name);
+  if (!o.arg.empty()) left += " " + std::string(o.arg);
+  return fmt::format("  {:<30} {}\n", left, o.help);
+}
+
+std::string GeneralHelp() {
+  std::string out =
+      "usage: cairn [options] <verb> [verb options] [args]\n\n"
+      "cairn composes reproducible OCI images (and, later, bootable images) from\n"
+      "declarations in YAML and signed package repositories, without root.\n\nverbs:\n";
+  for (const auto& v : AllVerbs()) out += fmt::format("  {:<10} {}\n", v.name, v.summary);
+  out += "\nglobal options:\n";
+  for (auto name : GlobalOptionNames())
+    if (const OptionSpec* o = FindLong(name)) out += OptionLine(*o);
+  out += "\nsee 'cairn <verb> --help' for a verb's options; exit codes: 0 ok, 1 build failed,\n"
+         "2 usage or declaration error, 130 interrupted (docs/cairn.1.md)\n";
+  return out;
+}
+
+std::string VerbHelp(const VerbSpec& verb) {
+  std::string out = fmt::format("usage: cairn {} [options] {}\n\n{}\n", verb.name, verb.args,
+                                verb.summary);
+  if (!verb.description.empty()) out += "\n" + std::string(verb.description) + "\n";
+  if (!verb.options.empty()) {
+    out += "\noptions:\n";
+    for (auto name : verb.options)
+      if (const OptionSpec* o = FindLong(name)) out += OptionLine(*o);
+  }
+  out += "\nglobal options:\n";
+  for (auto name : GlobalOptionNames())
+    if (const OptionSpec* o = FindLong(name)) out += OptionLine(*o);
+  return out;
+}
+
+}  // namespace cairn::cli

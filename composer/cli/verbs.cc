@@ -1,0 +1,18 @@
+#include "cli/verbs.h"
+
+namespace cairn::cli {
+
+Status RunVerb(const Invocation& inv, Reporter& reporter) {
+  const std::string& v = inv.verb;
+  if (v == "build") return RunBuild(inv, reporter);
+  if (v == "lock") return RunLock(inv, reporter);
+  if (v == "resolve") return RunResolve(inv, reporter);
+  if (v == "sbom") return RunSbom(inv, reporter);
+  if (v == "show") return RunShow(inv, reporter);
+  if (v == "list") return RunList(inv, reporter);
+  if (v == "validate") return RunValidate(inv, reporter);
+  if (v == "version") return RunVersion(inv, reporter);
+  return RunHelp(inv, reporter);
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,74 @@
+// Installing APK packages into the tree, the way apk-tools would but without
+// running anything: packages are opened and verified (signature, C:, size),
+// their data streamed into the tree in install order (datahash checked), file
+// conflicts checked against `replaces` and `origin`, and the maintainer
+// scripts kept as data for lib/apk/db/scripts.tar, never executed.
+//
+//   CAIRN_ASSIGN_OR_RETURN(auto opened, OpenApkPackages(files, keyring, untrusted));
+//   int64_t epoch = NewestBuildTime(opened);
+//   CAIRN_ASSIGN_OR_RETURN(auto installed, InstallApkPackages(opened, tree, reporter));
+//   CAIRN_TRY(WriteApkDatabase(installed, db_spec, tree));
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cairn/apk/installed_db.h"
+#include "cairn/apk/package.h"
+#include "cairn/extract/apk_package.h"
+#include "cairn/extract/keyring.h"
+#include "cairn/reporter.h"
+#include "cairn/rootfs/tree.h"
+
+namespace cairn::compose {
+
+/// A package file to install, with what the index or lock promised about it.
+struct ApkFile {
+  std::filesystem::path path;
+  apk::PackageInfo expected;  ///< name, version, checksum (C:), size, repository
+};
+
+/// A verified, opened package: metadata from its own .PKGINFO plus the
+/// index identity (checksum, size, repository).
+struct OpenedApk {
+  apk::PackageInfo info;
+  extract::ApkPackage package;
+};
+
+/// Opens and verifies each file; its .PKGINFO must name the expected package.
+Result<std::vector<OpenedApk>> OpenApkPackages(const std::vector<ApkFile>& files,
+                                               const extract::Keyring& keyring,
+                                               bool allow_untrusted);
+
+/// The newest .PKGINFO builddate (apko's default epoch), 0 if none.
+int64_t NewestBuildTime(const std::vector<OpenedApk>& packages);
+
+struct InstalledApks {
+  std::vector<apk::InstalledPackage> packages;  ///< install order, with final file lists
+  /// scripts.tar entries: "<name>-<version>.<Q1>.<action>" -> script text.
+  std::map<std::string, std::string> scripts;
+};
+
+/// Streams every package's data into `tree` in order. A path written by two
+/// packages is an error unless the later one `replaces` the earlier or both
+/// share an origin (apk-tools' rules).
+Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
+                                         rootfs::Tree& tree, Reporter& reporter);
+
+/// What apk's own files in the image say.
+struct ApkDatabaseSpec {
+  std::string arch;
+  std::vector<std::string> world;         ///< atoms as declared
+  std::vector<std::string> repositories;  ///< runtime repository lines
+  std::map<std::string, std::string> keys;  ///< key file name -> PEM text (etc/apk/keys)
+  int64_t epoch = 0;
+};
+
+/// Writes etc/apk/{world,repositories,arch,keys/*} and lib/apk/db/{installed,
+/// triggers,scripts.tar,lock} (lib/apk follows a lib -> usr/lib link).
+Status WriteApkDatabase(const InstalledApks& installed, const ApkDatabaseSpec& spec,
+                        rootfs::Tree& tree);
+
+}  // namespace cairn::compose

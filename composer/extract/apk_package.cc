@@ -1,0 +1,249 @@
+#include "cairn/extract/apk_package.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "cairn/digest.h"
+#include "cairn/extract/archive.h"
+#include "cairn/rootfs/tree.h"
+#include "extract/input_file.h"
+
+namespace cairn::extract {
+namespace {
+
+// Signature and control members hold a few KiB (melange adds its YAML); the
+// bound keeps a hostile file from making us read it whole into memory.
+constexpr uint64_t kMaxControlMemberSize = 64ull << 20;
+constexpr size_t kMaxControlFileSize = 64ull << 20;
+constexpr size_t kChunk = 64 * 1024;
+
+constexpr std::array<std::string_view, 7> kScriptNames = {
+    ".pre-install",   ".post-install",   ".pre-upgrade", ".post-upgrade",
+    ".pre-deinstall", ".post-deinstall", ".trigger",
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Streams bytes [offset, end of file) of `file` to `sink` in chunks.
+Status StreamRange(const internal::InputFile& file, uint64_t offset,
+                   const std::function<Status(std::string_view)>& sink) {
+  std::vector<char> buf(kChunk);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(offset, buf.data(), buf.size()));
+    if (n == 0) return {};
+    offset += n;
+    CAIRN_TRY(sink(std::string_view(buf.data(), n)));
+  }
+}
+
+Result<rootfs::FsEntry> ToFsEntry(const ArchiveEntry& in) {
+  rootfs::FsEntry out;
+  CAIRN_ASSIGN_OR_RETURN(out.path, rootfs::NormalizePath(in.pathname));
+  out.type = in.type;
+  out.mode = in.mode;
+  out.uid = in.uid;
+  out.gid = in.gid;
+  out.mtime = in.mtime;
+  out.xattrs = in.xattrs;
+  out.dev_major = in.dev_major;
+  out.dev_minor = in.dev_minor;
+  switch (in.type) {
+    case rootfs::FileType::kRegular:
+      out.size = in.size;
+      break;
+    case rootfs::FileType::kSymlink:
+      out.link_target = in.symlink;
+      break;
+    case rootfs::FileType::kHardlink: {
+      CAIRN_ASSIGN_OR_RETURN(out.link_target, rootfs::NormalizePath(in.hardlink));
+      if (out.link_target.empty())
+        return IntegrityError(fmt::format("hard link '{}' has an empty target", out.path));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PkginfoDatahash(std::string_view text) {
+  std::string value;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    size_t eq = line.find('=');
+    if (line.empty() || line.front() == '#' || eq == std::string_view::npos) continue;
+    if (Trim(line.substr(0, eq)) == "datahash") value = std::string(Trim(line.substr(eq + 1)));
+  }
+  return value;
+}
+
+Result<ApkPackage> ApkPackage::Open(const std::filesystem::path& path, const Keyring& keyring,
+                                    const ExpectedPackage& expected, bool allow_untrusted) {
+  const std::string what = fmt::format("package '{}'", path.string());
+  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path));
+  ApkPackage pkg;
+  pkg.path_ = path;
+  pkg.file_size_ = file.size();
+  if (expected.size != 0 && file.size() != expected.size)
+    return IntegrityError(
+        fmt::format("{} is {} bytes but the index says {}", what, file.size(), expected.size));
+
+  // Member 1 is either the signature member or, unsigned, the control member.
+  // Only these small members are inflated here; the data member is not.
+  CAIRN_ASSIGN_OR_RETURN(auto first, FindGzipMembers(path, 0, 1));
+  if (first.empty()) return IntegrityError(fmt::format("{} is empty", what));
+  if (first[0].size > kMaxControlMemberSize)
+    return IntegrityError(
+        fmt::format("{} has a first gzip member of {} bytes (at most {} expected)", what,
+                    first[0].size, kMaxControlMemberSize));
+  CAIRN_ASSIGN_OR_RETURN(std::string first_bytes, file.ReadRange(first[0].offset, first[0].size));
+  CAIRN_ASSIGN_OR_RETURN(auto signatures, ReadSignatureMember(first_bytes, what));
+  std::string control;
+  if (!signatures.empty()) {
+    pkg.signature_member_ = first[0];
+    CAIRN_ASSIGN_OR_RETURN(auto second, FindGzipMembers(path, first[0].end(), 1));
+    if (second.empty()) return IntegrityError(fmt::format("{} has no control member", what));
+    if (second[0].size > kMaxControlMemberSize)
+      return IntegrityError(fmt::format("{} has a control member of {} bytes (at most {} expected)",
+                                        what, second[0].size, kMaxControlMemberSize));
+    pkg.control_member_ = second[0];
+    CAIRN_ASSIGN_OR_RETURN(control, file.ReadRange(second[0].offset, second[0].size));
+  } else {
+    pkg.control_member_ = first[0];
+    control = std::move(first_bytes);
+  }
+  pkg.data_offset_ = pkg.control_member_.end();
+  if (pkg.data_offset_ >= file.size())
+    return IntegrityError(fmt::format("{} has no data member", what));
+
+  pkg.checksum_ = "Q1" + Base64Encode(Sha1(control));
+  if (!expected.checksum.empty() && expected.checksum != pkg.checksum_)
+    return IntegrityError(fmt::format("{} has checksum '{}' but the index expects '{}'", what,
+                                      pkg.checksum_, expected.checksum));
+
+  // The control tar: .PKGINFO and scripts; other entries (.melange.yaml) are ignored.
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenMemory(control, what));
+    ArchiveEntry entry;
+    bool have_pkginfo = false;
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(bool more, reader.Next(&entry));
+      if (!more) break;
+      if (entry.type != rootfs::FileType::kRegular) continue;
+      if (entry.pathname == ".PKGINFO") {
+        CAIRN_ASSIGN_OR_RETURN(pkg.pkginfo_text_, reader.ReadAllData(kMaxControlFileSize));
+        have_pkginfo = true;
+      } else if (std::find(kScriptNames.begin(), kScriptNames.end(), entry.pathname) !=
+                 kScriptNames.end()) {
+        CAIRN_ASSIGN_OR_RETURN(pkg.scripts_[entry.pathname],
+                               reader.ReadAllData(kMaxControlFileSize));
+      }
+    }
+    if (!have_pkginfo)
+      return IntegrityError(fmt::format("{} has no .PKGINFO in its control member", what));
+  }
+  pkg.datahash_ = Lower(PkginfoDatahash(pkg.pkginfo_text_));
+
+  // Without datahash (apk-tools < 2.5 packages) the signature covers the
+  // control and data members together, so stream the data bytes into it.
+  const bool covers_data = pkg.datahash_.empty();
+  const uint64_t data_offset = pkg.data_offset_;
+  CAIRN_ASSIGN_OR_RETURN(SignatureCheck check,
+                         CheckSignatures(
+                             signatures, keyring,
+                             [&](const std::function<Status(std::string_view)>& sink) -> Status {
+                               CAIRN_TRY(sink(control));
+                               if (covers_data) CAIRN_TRY(StreamRange(file, data_offset, sink));
+                               return {};
+                             },
+                             allow_untrusted, what));
+  pkg.signatures_ = std::move(check.signatures);
+  pkg.trusted_key_ = std::move(check.trusted_key);
+  return pkg;
+}
+
+Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
+  const std::string what = fmt::format("package '{}'", path_.string());
+  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path_));
+  if (file.size() != file_size_)
+    return IntegrityError(fmt::format("{} changed size after it was verified ({} bytes, was {})",
+                                      what, file.size(), file_size_));
+
+  // Every byte libarchive reads passes through here and into the hash.
+  Hasher hasher = Hasher::Sha256();
+  std::vector<char> buf(kChunk);
+  uint64_t pos = data_offset_;
+  auto source = [&]() -> Result<std::string_view> {
+    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.data(), buf.size()));
+    pos += n;
+    hasher.Update(buf.data(), n);
+    return std::string_view(buf.data(), n);
+  };
+  // Hashes what libarchive did not read (the tail after the end-of-archive
+  // blocks, or everything after a decompression error) and compares.
+  auto check_datahash = [&]() -> Status {
+    CAIRN_TRY(StreamRange(file, pos, [&](std::string_view chunk) -> Status {
+      hasher.Update(chunk);
+      return {};
+    }));
+    pos = file.size();
+    std::string actual = HexEncode(hasher.Finish());
+    if (!datahash_.empty() && actual != datahash_)
+      return IntegrityError(
+          fmt::format("{} has a data member with sha256 '{}' but its .PKGINFO datahash is '{}'",
+                      what, actual, datahash_));
+    return {};
+  };
+
+  CAIRN_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenStream(source, what));
+  bool data_failed = false;
+  rootfs::ContentReader content = [&](char* out, size_t cap) -> Result<size_t> {
+    auto n = reader.ReadData(out, cap);
+    if (!n.ok()) data_failed = true;
+    return n;
+  };
+  ArchiveEntry raw;
+  while (true) {
+    auto more = reader.Next(&raw);
+    if (!more.ok()) {
+      // Corrupt or tampered data: the hash mismatch is the clearer report.
+      CAIRN_TRY(check_datahash());
+      return std::move(more).error();
+    }
+    if (!*more) break;
+    auto entry = ToFsEntry(raw);
+    if (!entry.ok()) return std::move(entry).error().Context(fmt::format("reading {}", what));
+    if (entry->path.empty()) {
+      if (entry->type == rootfs::FileType::kDirectory) continue;  // "./": the root itself
+      return IntegrityError(
+          fmt::format("{} has a non-directory entry '{}' for the root", what, raw.pathname));
+    }
+    bool regular = entry->type == rootfs::FileType::kRegular;
+    Status st = fn(*entry, regular ? &content : nullptr);
+    if (!st.ok()) {
+      if (data_failed) CAIRN_TRY(check_datahash());
+      return st;
+    }
+  }
+  return check_datahash();
+}
+
+}  // namespace cairn::extract

@@ -1,0 +1,235 @@
+#include "pipeline/compose_image.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cairn/effects/busybox.h"
+#include "cairn/effects/container_dirs.h"
+#include "cairn/effects/ldconfig.h"
+#include "cairn/file_util.h"
+#include "cairn/interrupt.h"
+#include "cairn/oci/layout.h"
+#include "cairn/rootfs/tree.h"
+#include "cairn/sbom/spdx.h"
+#include "compose/accounts.h"
+#include "compose/apk_install.h"
+#include "compose/paths.h"
+
+namespace cairn::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fetch: every package of one arch into the cache, verified before entry.
+Result<std::vector<compose::ApkFile>> FetchPackages(const ComposeRequest& req,
+                                                    const ArchPackages& arch, Reporter& reporter) {
+  std::vector<compose::ApkFile> files;
+  size_t i = 0;
+  for (const auto& p : arch.packages) {
+    CAIRN_TRY(CheckInterrupted());
+    reporter.Progress(++i, arch.packages.size(), "fetching", p.name + " " + p.version);
+    apk::PackageInfo info = lock::ToPackageInfo(p);
+    CAIRN_ASSIGN_OR_RETURN(std::string key, PackageCacheKey(arch.arch, info));
+    auto verify = [&](const fs::path& file) -> Status {
+      auto opened = extract::ApkPackage::Open(file, req.keys->keyring, {p.checksum, p.size},
+                                              req.allow_untrusted);
+      if (!opened.ok()) return std::move(opened).error();
+      return {};
+    };
+    auto path = req.fetcher->Fetch({.url = p.url, .cache_key = key, .immutable = true,
+                                    .expected_size = p.size, .verify = verify});
+    if (!path.ok())
+      return std::move(path).error().Context(fmt::format("fetching '{}-{}'", p.name, p.version));
+    files.push_back({*path, info});
+  }
+  return files;
+}
+
+std::map<std::string, std::string> ParseOsRelease(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos || line[0] == '#') continue;
+    std::string v = line.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+      v = v.substr(1, v.size() - 2);
+    out[line.substr(0, eq)] = v;
+  }
+  return out;
+}
+
+sbom::OsRelease OsReleaseOf(const rootfs::Tree& tree) {
+  sbom::OsRelease os;
+  auto text = tree.ReadFile("etc/os-release");
+  if (!text.ok()) text = tree.ReadFile("usr/lib/os-release");
+  if (!text.ok()) return os;
+  auto kv = ParseOsRelease(*text);
+  os.id = kv["ID"];
+  os.name = kv["NAME"];
+  os.version_id = kv["VERSION_ID"];
+  os.pretty_name = kv["PRETTY_NAME"];
+  return os;
+}
+
+// apko's shell splitting of entrypoint.command: whitespace-separated words,
+// with single and double quotes grouping.
+std::vector<std::string> SplitCommand(const std::string& cmd) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool have = false;
+  char quote = 0;
+  for (char c : cmd) {
+    if (quote) {
+      if (c == quote) quote = 0; else cur += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      have = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (have || !cur.empty()) out.push_back(cur);
+      cur.clear();
+      have = false;
+    } else {
+      cur += c;
+    }
+  }
+  if (have || !cur.empty()) out.push_back(cur);
+  return out;
+}
+
+oci::ImageConfigSpec ConfigSpec(const config::Image& image, const std::string& arch, int64_t epoch) {
+  oci::ImageConfigSpec spec;
+  spec.arch = arch;
+  spec.epoch = epoch;
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
+  for (const auto& [k, v] : image.environment) env[k] = v;
+  for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
+  if (!image.entrypoint.command.empty()) {
+    spec.entrypoint = SplitCommand(image.entrypoint.command);
+  } else if (!image.entrypoint.shell_fragment.empty()) {
+    spec.entrypoint = {"/bin/sh", "-c", image.entrypoint.shell_fragment};
+  }
+  if (!image.cmd.empty()) spec.cmd = SplitCommand(image.cmd);
+  spec.work_dir = image.work_dir;
+  spec.user = image.accounts.run_as.value;
+  spec.labels = image.annotations;
+  spec.annotations = image.annotations;
+  spec.stop_signal = image.stop_signal;
+  spec.volumes = image.volumes;
+  spec.history_comment = fmt::format("cairn image '{}'", image.name.value);
+  return spec;
+}
+
+struct ArchBuild {
+  std::string arch;
+  std::vector<compose::OpenedApk> opened;
+};
+
+// Extract + Compose: the whole root filesystem of one arch.
+Status ComposeTree(const ComposeRequest& req, const ArchBuild& ab, int64_t epoch,
+                   rootfs::Tree& tree, Reporter& reporter) {
+  const config::Image& image = *req.image;
+  CAIRN_TRY(effects::EnsureContainerDirs(tree, epoch));
+  CAIRN_ASSIGN_OR_RETURN(auto installed, compose::InstallApkPackages(ab.opened, tree, reporter));
+  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
+  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
+  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
+  std::vector<std::string> owners;
+  for (const auto& o : ab.opened) owners.push_back(o.info.name);
+  CAIRN_TRY(effects::InstallBusyboxLinks(tree, epoch, reporter, owners));
+  effects::LdSoCacheOptions ld;
+  ld.arch = ab.arch;
+  CAIRN_TRY(effects::WriteLdSoCache(tree, epoch, ld, reporter));
+  compose::ApkDatabaseSpec db;
+  db.arch = ab.arch;
+  for (const auto& p : image.contents.packages) db.world.push_back(p.value);
+  db.repositories = RuntimeRepositories(image);
+  db.keys = req.keys->pem;
+  db.epoch = epoch;
+  CAIRN_TRY(compose::WriteApkDatabase(installed, db, tree));
+  tree.ClampMtimes(epoch);
+  return {};
+}
+
+}  // namespace
+
+Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& reporter) {
+  const config::Image& image = *req.image;
+  ComposeResult result;
+
+  // Fetch and verify everything first: the default epoch needs every package.
+  std::vector<ArchBuild> builds;
+  for (const auto& arch : req.archs) {
+    Step step(reporter, fmt::format("fetching packages for {}", arch.arch));
+    CAIRN_ASSIGN_OR_RETURN(auto files, FetchPackages(req, arch, reporter));
+    CAIRN_ASSIGN_OR_RETURN(auto opened, compose::OpenApkPackages(files, req.keys->keyring,
+                                                                 req.allow_untrusted));
+    builds.push_back({arch.arch, std::move(opened)});
+    step.Done();
+  }
+  int64_t epoch = 0;
+  if (req.epoch) {
+    epoch = *req.epoch;
+  } else {
+    for (const auto& b : builds) epoch = std::max(epoch, compose::NewestBuildTime(b.opened));
+  }
+  result.epoch = epoch;
+
+  fs::path oci_dir = req.staging / "oci";
+  fs::path sbom_dir = req.staging / "sbom";
+  CAIRN_TRY(MakeDirs(sbom_dir));
+  CAIRN_ASSIGN_OR_RETURN(auto layout, oci::OciLayoutWriter::Open(oci_dir));
+  std::vector<oci::ImageResult> images;
+  for (const auto& b : builds) {
+    Step step(reporter, fmt::format("composing {} for {}", image.name.value, b.arch));
+    CAIRN_ASSIGN_OR_RETURN(auto store, rootfs::ContentStore::Create(req.staging));
+    rootfs::Tree tree(*store);
+    auto composed = ComposeTree(req, b, epoch, tree, reporter);
+    if (!composed.ok())
+      return std::move(composed).error().Context(fmt::format("composing for {}", b.arch));
+
+    oci::LayerOptions lo;
+    lo.gzip_level = req.compression_level;
+    CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
+    reporter.Verbose(fmt::format("layer {} ({} bytes, {} uncompressed; {:.2f}s compressing)",
+                                 layer.digest, layer.size, layer.uncompressed_size,
+                                 layer.timings.compress_seconds));
+    CAIRN_ASSIGN_OR_RETURN(auto img, layout.AddImage(ConfigSpec(image, b.arch, epoch), {layer}));
+
+    sbom::ImageSbomInput si;
+    si.image_name = image.name.value;
+    si.arch = b.arch;
+    si.epoch = epoch;
+    si.manifest_digest = img.manifest.digest;
+    si.config_digest = img.config.digest;
+    si.layer_digests = {layer.digest};
+    si.os = OsReleaseOf(tree);
+    si.tool_version = Version();
+    for (const auto& o : b.opened) si.packages.push_back({o.info, ""});
+    std::string sbom_name = fmt::format("sbom-{}.spdx.json", b.arch);
+    CAIRN_TRY(WriteFileAtomic(sbom_dir / sbom_name, sbom::WriteSpdxImage(si)));
+    result.archs.push_back({b.arch, img.manifest.digest, sbom_name, b.opened.size()});
+    images.push_back(std::move(img));
+    step.Done();
+  }
+
+  oci::TagOptions to;
+  to.index_annotations = image.annotations;
+  CAIRN_ASSIGN_OR_RETURN(oci::Descriptor tagged, layout.TagImages(image.name.value, images, to));
+  CAIRN_TRY(layout.Commit());
+  result.digest = tagged.digest;
+  if (images.size() > 1) {
+    sbom::IndexSbomInput ii;
+    ii.image_name = image.name.value;
+    ii.epoch = epoch;
+    ii.index_digest = tagged.digest;
+    ii.tool_version = Version();
+    for (const auto& img : images) ii.images.push_back({img.apk_arch, img.manifest.digest});
+    CAIRN_TRY(WriteFileAtomic(sbom_dir / "sbom-index.spdx.json", sbom::WriteSpdxIndex(ii)));
+  }
+  return result;
+}
+
+}  // namespace cairn::pipeline

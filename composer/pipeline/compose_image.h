@@ -1,0 +1,42 @@
+// Fetch, Extract+Compose, Emit and SBOM for every architecture of one image,
+// into a staging directory (DIR/oci, DIR/sbom) that the caller commits.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/config/model.h"
+#include "cairn/fetch/fetcher.h"
+#include "cairn/lock/lock.h"
+#include "cairn/pipeline.h"
+#include "pipeline/apk_sources.h"
+
+namespace cairn::pipeline {
+
+struct ArchPackages {
+  std::string arch;
+  std::vector<lock::LockedPackage> packages;  ///< install order
+};
+
+struct ComposeRequest {
+  const config::Image* image = nullptr;
+  const LoadedKeyring* keys = nullptr;
+  std::vector<ArchPackages> archs;
+  bool allow_untrusted = false;
+  int compression_level = 6;
+  std::optional<int64_t> epoch;  ///< unset: the newest package build time
+  std::filesystem::path staging;
+  fetch::Fetcher* fetcher = nullptr;
+};
+
+struct ComposeResult {
+  std::string digest;  ///< what the image's ref names (index, or manifest for one arch)
+  int64_t epoch = 0;
+  std::vector<ArchOutput> archs;  ///< sbom_path relative to DIR/sbom
+};
+
+Result<ComposeResult> ComposeAndEmit(const ComposeRequest& request, Reporter& reporter);
+
+}  // namespace cairn::pipeline

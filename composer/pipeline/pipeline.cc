@@ -1,0 +1,229 @@
+// The build pipeline (docs/build-process.md): Load, Resolve, Lock, Fetch,
+// Extract+Compose, Emit, SBOM, Commit.
+#include "cairn/pipeline.h"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cairn/apk/package.h"
+#include "cairn/config/arch.h"
+#include "cairn/config/loader.h"
+#include "cairn/config/validate.h"
+#include "cairn/digest.h"
+#include "cairn/fetch/fetcher.h"
+#include "cairn/file_util.h"
+#include "cairn/interrupt.h"
+#include "cairn/lock/lock.h"
+#include "pipeline/apk_sources.h"
+#include "pipeline/compose_image.h"
+
+namespace cairn {
+namespace fs = std::filesystem;
+
+const char* Version() { return CAIRN_VERSION; }
+
+fs::path DefaultCacheDir() {
+  if (const char* d = std::getenv("CAIRN_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "cairn";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "cairn";
+  return fs::temp_directory_path() / "cairn-cache";
+}
+
+namespace {
+
+using pipeline::RepositoryRef;
+
+// Everything one build needs, loaded once.
+struct Inputs {
+  config::Image image;
+  std::vector<std::string> archs;
+  pipeline::LoadedKeyring keys;
+  std::vector<RepositoryRef> repos;
+  lock::Lock lock;  ///< resolved (or read) packages per arch
+};
+
+Result<std::vector<std::string>> ChooseArchs(const BuildOptions& o, const config::Image& image) {
+  std::vector<std::string> out;
+  if (!o.archs.empty()) {
+    for (const auto& a : o.archs) {
+      auto expanded = config::ExpandArch(a);
+      if (expanded.empty())
+        return UsageError(fmt::format("unknown architecture '{}' given to --arch", a))
+            .Hint("use an apk name (x86_64, aarch64, armv7, ...) or an OCI name (amd64, arm64, ...)");
+      out.insert(out.end(), expanded.begin(), expanded.end());
+    }
+  } else {
+    for (const auto& a : image.archs) out.push_back(a.value);
+  }
+  if (out.empty()) out.push_back(*config::NormalizeArch("host"));
+  std::vector<std::string> unique;
+  for (auto& a : out)
+    if (std::find(unique.begin(), unique.end(), a) == unique.end()) unique.push_back(a);
+  return unique;
+}
+
+Result<lock::LockedConfig> LockConfig(const config::Image& image) {
+  lock::LockedConfig c;
+  std::vector<std::string> files = image.included_files;
+  if (files.empty()) files.push_back(image.source_file);
+  for (const auto& f : files) {
+    CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(f));
+    c.files.push_back({fs::path(f).lexically_relative(fs::current_path()).string(), Sha256Hex(text)});
+  }
+  c.sha256 = lock::ConfigDigest(c.files);
+  return c;
+}
+
+Result<std::vector<apk::Dependency>> World(const config::Image& image,
+                                           std::vector<std::string>* sources) {
+  std::vector<apk::Dependency> world;
+  for (const auto& p : image.contents.packages) {
+    auto dep = apk::Dependency::Parse(p.value);
+    if (!dep.ok()) return ConfigError(p.loc, dep.error().message());
+    world.push_back(*dep);
+    sources->push_back(p.loc.ToString());
+  }
+  return world;
+}
+
+// Load + Resolve (or read the lock).
+Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter& reporter) {
+  Inputs in;
+  {
+    Step step(reporter, fmt::format("loading {}", o.config_file.string()));
+    CAIRN_ASSIGN_OR_RETURN(in.image, config::LoadImage(o.config_file));
+    CAIRN_TRY(config::Validate(in.image));
+    CAIRN_ASSIGN_OR_RETURN(in.archs, ChooseArchs(o, in.image));
+    step.Done();
+  }
+  in.repos = pipeline::BuildRepositories(in.image);
+  CAIRN_ASSIGN_OR_RETURN(in.keys, pipeline::LoadKeyring(in.image, fetcher));
+  CAIRN_ASSIGN_OR_RETURN(in.lock.config, LockConfig(in.image));
+  in.lock.keyring = in.keys.locked;
+  for (const auto& r : in.repos) in.lock.repositories.push_back({r.url, r.tag});
+
+  if (!o.lockfile.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(lock::Lock locked, lock::ReadLock(o.lockfile));
+    if (locked.config.sha256 != in.lock.config.sha256)
+      reporter.Warn(fmt::format("'{}' was made from a different declaration; building its packages anyway",
+                                o.lockfile.string()));
+    for (const auto& arch : in.archs) {
+      auto it = locked.archs.find(arch);
+      if (it == locked.archs.end())
+        return NotFoundError(fmt::format("the lock file '{}' has no packages for '{}'",
+                                         o.lockfile.string(), arch))
+            .Hint("run 'cairn lock' for every architecture you build");
+      in.lock.archs[arch] = it->second;
+    }
+    return in;
+  }
+
+  std::vector<std::string> sources;
+  CAIRN_ASSIGN_OR_RETURN(auto world, World(in.image, &sources));
+  for (const auto& arch : in.archs) {
+    Step step(reporter, fmt::format("resolving packages for {}", arch));
+    CAIRN_ASSIGN_OR_RETURN(auto repos, pipeline::LoadRepositories(in.repos, arch, in.keys.keyring,
+                                                                  o.allow_untrusted, fetcher,
+                                                                  reporter));
+    solve::ApkResolveRequest req{world, arch, {}, sources};
+    auto resolution = solve::ResolveApk(repos, req);
+    if (!resolution.ok())
+      return std::move(resolution).error().Context(fmt::format("resolving packages for {}", arch));
+    lock::LockedArch locked;
+    for (const apk::PackageInfo* p : resolution->install_order)
+      locked.packages.push_back(lock::FromPackageInfo(*p, pipeline::PackageUrl(p->repository, arch, *p)));
+    reporter.Info(fmt::format("{}: {} packages", arch, locked.packages.size()));
+    in.lock.archs[arch] = std::move(locked);
+    step.Done();
+  }
+  return in;
+}
+
+std::unique_ptr<fetch::CacheFetcher> MakeFetcher(const BuildOptions& o, Reporter& reporter) {
+  fetch::CacheFetcherOptions fo;
+  fo.cache_dir = o.cache_dir.empty() ? DefaultCacheDir() : o.cache_dir;
+  fo.offline = o.offline;
+  return std::make_unique<fetch::CacheFetcher>(fo, reporter);
+}
+
+Result<int64_t> EpochFromEnvironment() {
+  const char* env = std::getenv("SOURCE_DATE_EPOCH");
+  if (!env || !*env) return int64_t{-1};
+  char* end = nullptr;
+  long long v = std::strtoll(env, &end, 10);
+  if (*end != '\0' || v < 0)
+    return UsageError(fmt::format("SOURCE_DATE_EPOCH must be a non-negative integer, not '{}'", env));
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Result<std::vector<ResolvedArch>> ResolveImage(const BuildOptions& options, Reporter& reporter) {
+  auto fetcher = MakeFetcher(options, reporter);
+  CAIRN_ASSIGN_OR_RETURN(Inputs in, Prepare(options, *fetcher, reporter));
+  std::vector<ResolvedArch> out;
+  for (const auto& arch : in.archs) {
+    ResolvedArch ra{arch, {}};
+    for (const auto& p : in.lock.archs[arch].packages)
+      ra.packages.push_back({p.name, p.version, p.arch, p.url, p.checksum, p.size});
+    out.push_back(std::move(ra));
+  }
+  return out;
+}
+
+Status LockImage(const BuildOptions& options, const fs::path& lock_path, Reporter& reporter) {
+  auto fetcher = MakeFetcher(options, reporter);
+  CAIRN_ASSIGN_OR_RETURN(Inputs in, Prepare(options, *fetcher, reporter));
+  return WriteFileAtomic(lock_path, lock::FormatLock(in.lock));
+}
+
+Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) {
+  auto fetcher = MakeFetcher(options, reporter);
+  CAIRN_ASSIGN_OR_RETURN(Inputs in, Prepare(options, *fetcher, reporter));
+
+  BuildResult result;
+  result.image_name = in.image.name.value;
+  result.output_dir = options.output_dir.empty() ? fs::path("out") / in.image.name.value
+                                                 : options.output_dir;
+  fs::path parent = result.output_dir.parent_path().empty() ? fs::path(".")
+                                                            : result.output_dir.parent_path();
+  // Everything is written into a temporary sibling and renamed into place at
+  // the end, so an interrupted or failed build leaves the old output intact.
+  CAIRN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(parent, result.output_dir.filename().string()));
+
+  pipeline::ComposeRequest req;
+  req.image = &in.image;
+  req.keys = &in.keys;
+  req.allow_untrusted = options.allow_untrusted;
+  req.compression_level = options.compression_level;
+  req.staging = staging.path();
+  req.fetcher = fetcher.get();
+  CAIRN_ASSIGN_OR_RETURN(int64_t env_epoch, EpochFromEnvironment());
+  if (options.source_date_epoch) {
+    req.epoch = *options.source_date_epoch;
+  } else if (env_epoch >= 0) {
+    req.epoch = env_epoch;
+  }
+  for (const auto& arch : in.archs) req.archs.push_back({arch, in.lock.archs[arch].packages});
+
+  CAIRN_ASSIGN_OR_RETURN(pipeline::ComposeResult composed, pipeline::ComposeAndEmit(req, reporter));
+  CAIRN_TRY(WriteFileAtomic(staging.path() / "cairn.lock", lock::FormatLock(in.lock)));
+  CAIRN_TRY(CheckInterrupted());
+  CAIRN_TRY(staging.CommitAs(result.output_dir));
+
+  result.digest = composed.digest;
+  for (auto& a : composed.archs) {
+    a.sbom_path = (result.output_dir / "sbom" / a.sbom_path).string();
+    result.archs.push_back(a);
+  }
+  reporter.Info(fmt::format("wrote {} ({} in {})", result.output_dir.string(), result.digest,
+                            "oci/index.json"));
+  return result;
+}
+
+}  // namespace cairn

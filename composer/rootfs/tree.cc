@@ -1,0 +1,300 @@
+// rootfs::Tree: placing entries, chroot-style symlink resolution, removal.
+//
+// Resolution works like a kernel lookup inside a chroot: ".." at the root
+// stays at the root and an absolute link target restarts from the root, so no
+// path ever escapes the tree. The same resolver places parents, which is how
+// usr-merged roots ("bin" -> "usr/bin") receive files addressed to "bin/...".
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cairn/digest.h"
+#include "cairn/rootfs/tree.h"
+
+namespace cairn::rootfs {
+namespace {
+
+// Linux's MAXSYMLINKS.
+constexpr int kMaxSymlinkHops = 40;
+
+std::pair<std::string_view, std::string_view> SplitParent(std::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return {std::string_view(), path};
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string Join(std::string_view parent, std::string_view name) {
+  if (parent.empty()) return std::string(name);
+  return fmt::format("{}/{}", parent, name);
+}
+
+// Pushes the components of `path` so that the first component is on top.
+void PushComponents(std::string_view path, std::vector<std::string>& todo) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  todo.insert(todo.end(), parts.rbegin(), parts.rend());
+}
+
+}  // namespace
+
+std::string_view FileTypeName(FileType type) {
+  switch (type) {
+    case FileType::kRegular: return "regular file";
+    case FileType::kDirectory: return "directory";
+    case FileType::kSymlink: return "symlink";
+    case FileType::kHardlink: return "hard link";
+    case FileType::kCharDevice: return "character device";
+    case FileType::kBlockDevice: return "block device";
+    case FileType::kFifo: return "fifo";
+  }
+  return "unknown";
+}
+
+Tree::Tree(ContentStore& store) : store_(store) {}
+
+const Node* Tree::Find(std::string_view path) const {
+  auto it = nodes_.find(path);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+Node* Tree::FindMutable(std::string_view path) {
+  auto it = nodes_.find(path);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+Result<std::string> Tree::Resolve(std::string_view path) const {
+  return ResolveImpl(path, /*follow_last=*/true);
+}
+
+Result<std::string> Tree::ResolveImpl(std::string_view path, bool follow_last) const {
+  std::vector<std::string> todo;
+  PushComponents(path, todo);
+  std::string out;
+  std::vector<size_t> lengths;  // out.size() before each component, for ".."
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.back());
+    todo.pop_back();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (!lengths.empty()) {
+        out.resize(lengths.back());
+        lengths.pop_back();
+      }
+      continue;
+    }
+    std::string candidate = Join(out, comp);
+    const Node* node = Find(candidate);
+    if (node && node->meta.type == FileType::kSymlink && (follow_last || !todo.empty())) {
+      if (++hops > kMaxSymlinkHops)
+        return IntegrityError(
+            fmt::format("too many levels of symbolic links resolving '{}'", path));
+      const std::string& target = node->meta.link_target;
+      if (!target.empty() && target[0] == '/') {
+        out.clear();
+        lengths.clear();
+      }
+      PushComponents(target, todo);
+      continue;
+    }
+    lengths.push_back(out.size());
+    out = std::move(candidate);
+  }
+  return out;
+}
+
+Result<std::string> Tree::PlaceParents(std::string_view parent, std::string_view full_path,
+                                       int64_t mtime, int owner) {
+  CAIRN_ASSIGN_OR_RETURN(std::string resolved, ResolveImpl(parent, /*follow_last=*/true));
+  size_t i = 0;
+  while (i < resolved.size()) {
+    size_t j = resolved.find('/', i);
+    if (j == std::string::npos) j = resolved.size();
+    std::string_view prefix = std::string_view(resolved).substr(0, j);
+    auto it = nodes_.find(prefix);
+    if (it == nodes_.end()) {
+      Node dir;
+      dir.meta.path = std::string(prefix);
+      dir.meta.type = FileType::kDirectory;
+      dir.meta.mode = 0755;
+      dir.meta.mtime = mtime;
+      dir.owner = owner;
+      nodes_.emplace(std::string(prefix), std::move(dir));
+    } else if (it->second.meta.type != FileType::kDirectory) {
+      return IntegrityError(fmt::format("cannot place '{}': '{}' is a {}, not a directory",
+                                        full_path, prefix,
+                                        FileTypeName(it->second.meta.type)));
+    }
+    i = j + 1;
+  }
+  return resolved;
+}
+
+Status Tree::Add(FsEntry entry, const ContentReader* content, int owner) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, NormalizePath(entry.path));
+  if (path.empty()) {
+    // The root directory is implicit; a package listing "./" is harmless.
+    if (entry.type == FileType::kDirectory) return {};
+    return IntegrityError(
+        fmt::format("cannot place a {} at the root directory", FileTypeName(entry.type)));
+  }
+  auto [raw_parent, name] = SplitParent(path);
+  CAIRN_ASSIGN_OR_RETURN(std::string parent, PlaceParents(raw_parent, path, entry.mtime, owner));
+  std::string key = Join(parent, name);
+
+  auto existing = nodes_.find(key);
+  if (existing != nodes_.end()) {
+    Node& old = existing->second;
+    if (entry.type == FileType::kDirectory) {
+      if (old.meta.type == FileType::kDirectory) {
+        if (old.owner == owner) {
+          old.meta.mode = entry.mode;
+          old.meta.uid = entry.uid;
+          old.meta.gid = entry.gid;
+          old.meta.mtime = entry.mtime;
+          old.meta.xattrs = std::move(entry.xattrs);
+        }
+        return {};
+      }
+      if (old.meta.type == FileType::kSymlink) {
+        // A usr-merged "bin" -> "usr/bin" must survive a package that ships
+        // "bin/" as a real directory: its contents land in usr/bin instead.
+        CAIRN_ASSIGN_OR_RETURN(std::string target, Resolve(key));
+        const Node* t = Find(target);
+        if (t && t->meta.type == FileType::kDirectory) return {};
+      }
+    }
+    if (old.meta.type == FileType::kDirectory) Remove(key);
+  }
+
+  Node node;
+  node.meta = std::move(entry);
+  node.meta.path = key;
+  node.owner = owner;
+  switch (node.meta.type) {
+    case FileType::kRegular: {
+      if (content) {
+        auto blob = store_.Append(*content, node.meta.size, &node.sha1);
+        if (!blob.ok()) return std::move(blob).error().Context(fmt::format("storing '{}'", key));
+        node.content = *blob;
+      } else if (node.meta.size != 0) {
+        return InternalError(fmt::format("no content given for '{}' ({} bytes expected)", key,
+                                         node.meta.size));
+      } else {
+        node.sha1 = Sha1("");
+      }
+      break;
+    }
+    case FileType::kSymlink:
+      node.sha1 = Sha1(node.meta.link_target);
+      break;
+    case FileType::kHardlink: {
+      CAIRN_ASSIGN_OR_RETURN(std::string target, NormalizePath(node.meta.link_target));
+      auto [tparent, tname] = SplitParent(target);
+      CAIRN_ASSIGN_OR_RETURN(std::string resolved_parent, ResolveImpl(tparent, true));
+      std::string target_key = Join(resolved_parent, tname);
+      const Node* t = Find(target_key);
+      if (!t || t->meta.type != FileType::kRegular)
+        return IntegrityError(fmt::format(
+            "hard link '{}' points to '{}', which is not a regular file in the tree", key,
+            node.meta.link_target));
+      node.meta.link_target = target_key;
+      node.meta.size = t->meta.size;
+      node.content = t->content;
+      node.sha1 = t->sha1;
+      break;
+    }
+    case FileType::kDirectory:
+    case FileType::kCharDevice:
+    case FileType::kBlockDevice:
+    case FileType::kFifo:
+      break;
+  }
+  nodes_.insert_or_assign(std::move(key), std::move(node));
+  return {};
+}
+
+Status Tree::AddFile(std::string_view path, std::string_view content, uint32_t mode,
+                     uint32_t uid, uint32_t gid, int64_t mtime) {
+  FsEntry e;
+  e.path = std::string(path);
+  e.type = FileType::kRegular;
+  e.mode = mode;
+  e.uid = uid;
+  e.gid = gid;
+  e.mtime = mtime;
+  e.size = content.size();
+  size_t pos = 0;
+  ContentReader reader = [&](char* buf, size_t cap) -> Result<size_t> {
+    size_t n = std::min(cap, content.size() - pos);
+    std::copy_n(content.data() + pos, n, buf);
+    pos += n;
+    return n;
+  };
+  return Add(std::move(e), &reader);
+}
+
+Status Tree::AddDirectory(std::string_view path, uint32_t mode, uint32_t uid, uint32_t gid,
+                          int64_t mtime) {
+  FsEntry e;
+  e.path = std::string(path);
+  e.type = FileType::kDirectory;
+  e.mode = mode;
+  e.uid = uid;
+  e.gid = gid;
+  e.mtime = mtime;
+  return Add(std::move(e), nullptr);
+}
+
+Status Tree::AddSymlink(std::string_view path, std::string_view target, int64_t mtime) {
+  FsEntry e;
+  e.path = std::string(path);
+  e.type = FileType::kSymlink;
+  e.mode = 0777;
+  e.mtime = mtime;
+  e.link_target = std::string(target);
+  return Add(std::move(e), nullptr);
+}
+
+Result<std::string> Tree::ReadFile(std::string_view path) const {
+  CAIRN_ASSIGN_OR_RETURN(std::string resolved, Resolve(path));
+  const Node* node = Find(resolved);
+  if (!node) return NotFoundError(fmt::format("'{}' does not exist in the tree", path));
+  if (node->meta.type != FileType::kRegular && node->meta.type != FileType::kHardlink)
+    return NotFoundError(fmt::format("'{}' is a {}, not a regular file", path,
+                                     FileTypeName(node->meta.type)));
+  return store_.ReadAll(node->content);
+}
+
+void Tree::Remove(std::string_view path) {
+  auto normalized = NormalizePath(path);
+  if (!normalized.ok()) return;
+  auto [raw_parent, name] = SplitParent(*normalized);
+  auto parent = ResolveImpl(raw_parent, true);
+  if (!parent.ok()) return;
+  std::string key = Join(*parent, name);
+  if (key.empty()) {
+    nodes_.clear();
+    return;
+  }
+  nodes_.erase(key);
+  // Children are exactly the keys in ["key/", "key0"): '0' follows '/'.
+  auto first = nodes_.lower_bound(key + "/");
+  auto last = nodes_.lower_bound(key + "0");
+  nodes_.erase(first, last);
+}
+
+void Tree::ClampMtimes(int64_t epoch) {
+  for (auto& [path, node] : nodes_) {
+    if (node.meta.mtime > epoch) node.meta.mtime = epoch;
+  }
+}
+
+}  // namespace cairn::rootfs

@@ -1,0 +1,16 @@
+// Cooperative cancellation on SIGINT/SIGTERM. The CLI installs the handlers;
+// long loops (downloads, extraction, compression) call CheckInterrupted() and
+// unwind through Result, so RAII removes temporary outputs and nothing partial
+// is left under a final name.
+#pragma once
+
+#include "cairn/result.h"
+
+namespace cairn {
+
+void InstallInterruptHandlers();
+bool InterruptRequested();
+/// kInterrupted error once a signal arrived, OK otherwise.
+Status CheckInterrupted();
+
+}  // namespace cairn

@@ -1,0 +1,352 @@
+#include "cairn/extract/apk_package.h"
+
+#include <catch2/catch.hpp>
+#include <ctime>
+#include <map>
+#include <sstream>
+
+#include "cairn/extract/apk_index_archive.h"
+#include "extract_test_util.h"
+
+namespace cairn::extract {
+namespace {
+
+using testing::AlpineApk;
+using testing::ApkFixtures;
+
+struct Collected {
+  rootfs::FsEntry entry;
+  std::string content;
+};
+
+std::vector<Collected> CollectEntries(const ApkPackage& pkg) {
+  std::vector<Collected> out;
+  Status st =
+      pkg.ForEachDataEntry([&](const rootfs::FsEntry& e, const rootfs::ContentReader* r) -> Status {
+        Collected c{e, ""};
+        if (r != nullptr) {
+          char buf[1000];
+          while (true) {
+            CAIRN_ASSIGN_OR_RETURN(size_t n, (*r)(buf, sizeof(buf)));
+            if (n == 0) break;
+            c.content.append(buf, n);
+          }
+        }
+        out.push_back(std::move(c));
+        return Status::Ok();
+      });
+  INFO((st.ok() ? std::string() : st.error().message()));
+  REQUIRE(st.ok());
+  return out;
+}
+
+// "drwxr-xr-x" as `tar -tv` prints it.
+std::string PermString(const rootfs::FsEntry& e) {
+  std::string s(10, '-');
+  switch (e.type) {
+    case rootfs::FileType::kDirectory:
+      s[0] = 'd';
+      break;
+    case rootfs::FileType::kSymlink:
+      s[0] = 'l';
+      break;
+    case rootfs::FileType::kHardlink:
+      s[0] = 'h';
+      break;
+    case rootfs::FileType::kCharDevice:
+      s[0] = 'c';
+      break;
+    case rootfs::FileType::kBlockDevice:
+      s[0] = 'b';
+      break;
+    case rootfs::FileType::kFifo:
+      s[0] = 'p';
+      break;
+    default:
+      break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (e.mode & (0400u >> i)) s[1 + i] = rwx[i];
+  if (e.mode & 04000) s[3] = (e.mode & 0100) ? 's' : 'S';
+  if (e.mode & 02000) s[6] = (e.mode & 0010) ? 's' : 'S';
+  if (e.mode & 01000) s[9] = (e.mode & 0001) ? 't' : 'T';
+  return s;
+}
+
+std::string TarLine(const rootfs::FsEntry& e) {
+  char date[32];
+  time_t t = static_cast<time_t>(e.mtime);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm);
+  std::string line = PermString(e) + " " + std::to_string(e.uid) + "/" + std::to_string(e.gid) +
+                     " " + std::to_string(e.size) + " " + date + " " + e.path;
+  if (e.type == rootfs::FileType::kSymlink) line += " -> " + e.link_target;
+  if (e.type == rootfs::FileType::kHardlink) line += " link to " + e.link_target;
+  return line;
+}
+
+// `tar --numeric-owner -tvzf` lines with runs of spaces collapsed, directory
+// names without their trailing '/', and control/signature entries dropped.
+std::vector<std::string> TarListing(const std::filesystem::path& apk) {
+  std::string out = testing::MustRun({"tar", "--numeric-owner", "-tvzf", apk.string()}, {"TZ=UTC"});
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  std::string raw;
+  while (std::getline(in, raw)) {
+    std::istringstream fields(raw);
+    std::string perm, owner, size, day, time;
+    fields >> perm >> owner >> size >> day >> time;
+    std::string rest;
+    std::getline(fields, rest);
+    rest = rest.substr(rest.find_first_not_of(' '));
+    if (rest[0] == '.') continue;
+    size_t arrow = rest.find(" -> ");
+    size_t link = rest.find(" link to ");
+    std::string name = rest.substr(0, std::min(arrow, link));
+    std::string tail = rest.substr(name.size());
+    if (!name.empty() && name.back() == '/') name.pop_back();
+    lines.push_back(perm + " " + owner + " " + size + " " + day + " " + time + " " + name + tail);
+  }
+  return lines;
+}
+
+std::string Sha256OfRange(const std::filesystem::path& file, uint64_t offset, uint64_t size) {
+  cairn::testing::ScratchDir dir("sha-range");
+  std::string bytes = testing::Slurp(file);
+  auto slice = dir.path() / "slice";
+  testing::Spit(slice, bytes.substr(offset, size));
+  std::string out = testing::MustRun({"openssl", "dgst", "-sha256", "-r", slice.string()});
+  return out.substr(0, 64);
+}
+
+TEST_CASE("real Alpine package verifies and exposes its control data", "[extract][package]") {
+  auto pkg = ApkPackage::Open(AlpineApk(), testing::AlpineKeys(),
+                              {"Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=", 11012}, false);
+  REQUIRE(pkg.ok());
+  CHECK(pkg->checksum() == "Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=");
+  CHECK(pkg->file_size() == 11012);
+  CHECK(pkg->trusted_key() == testing::kAlpineKey616);
+  CHECK(pkg->signatures() ==
+        std::vector<SignatureInfo>{{testing::kAlpineKey616, "RSA", true, true}});
+  REQUIRE(pkg->signature_member().has_value());
+  CHECK(pkg->signature_member()->size == 666);
+  CHECK(pkg->control_member().offset == 666);
+  CHECK(pkg->control_member().size == 1563);
+  CHECK(pkg->data_offset() == 2229);
+  CHECK(pkg->pkginfo_text() ==
+        testing::MustRun({"tar", "-xzOf", AlpineApk().string(), ".PKGINFO"}));
+  CHECK(pkg->pkginfo_text().rfind("# Generated by abuild", 0) == 0);
+  std::vector<std::string> names;
+  for (const auto& [name, body] : pkg->scripts()) {
+    names.push_back(name);
+    CHECK(body == testing::MustRun({"tar", "-xzOf", AlpineApk().string(), name}));
+  }
+  CHECK(names ==
+        std::vector<std::string>{".post-install", ".post-upgrade", ".pre-install", ".pre-upgrade"});
+  // datahash is the SHA-256 of the compressed data member (checked with openssl).
+  CHECK(pkg->datahash() == Sha256OfRange(AlpineApk(), 2229, 11012 - 2229));
+}
+
+TEST_CASE("Alpine package data entries match tar -tvzf", "[extract][package]") {
+  auto pkg = ApkPackage::Open(AlpineApk(), testing::AlpineKeys(), {}, false);
+  REQUIRE(pkg.ok());
+  auto entries = CollectEntries(*pkg);
+  std::vector<std::string> ours;
+  for (const auto& c : entries) {
+    ours.push_back(TarLine(c.entry));
+    if (c.entry.type == rootfs::FileType::kRegular) CHECK(c.content.size() == c.entry.size);
+  }
+  std::vector<std::string> expected = TarListing(AlpineApk());
+  CHECK(ours.size() == 83);
+  CHECK(ours == expected);
+
+  std::map<std::string, Collected> by_path;
+  for (auto& c : entries) by_path[c.entry.path] = c;
+  CHECK(by_path.at("etc/crontabs/root").entry.mode == 0600);
+  CHECK(by_path.at("etc/crontabs/root").content ==
+        testing::MustRun({"tar", "-xzOf", AlpineApk().string(), "etc/crontabs/root"}));
+  CHECK(by_path.at("var/run").entry.type == rootfs::FileType::kSymlink);
+  CHECK(by_path.at("var/run").entry.link_target == "/run");
+  CHECK(by_path.at("sbin/mkmntdirs").entry.mode == 0755);
+}
+
+TEST_CASE("RSA256 index and the real package agree on C: and S:", "[extract][package]") {
+  auto index = ReadApkIndexArchive(
+      ApkFixtures() / "rsa256-signed/APKINDEX.tar.gz",
+      testing::KeyringOf({ApkFixtures() / "rsa256-signed/test-rsa256.rsa.pub"}), false);
+  REQUIRE(index.ok());
+  auto pkg = ApkPackage::Open(AlpineApk(), testing::AlpineKeys(),
+                              {"Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=", 11012}, false);
+  REQUIRE(pkg.ok());
+  CHECK(index->apkindex_text.find("C:" + pkg->checksum() + "\n") != std::string::npos);
+  CHECK(index->apkindex_text.find("S:" + std::to_string(pkg->file_size()) + "\n") !=
+        std::string::npos);
+}
+
+// P: -> {C:, S:} of every record.
+std::map<std::string, ExpectedPackage> IndexRecords(const std::string& text) {
+  std::map<std::string, ExpectedPackage> out;
+  std::istringstream in(text + "\n");
+  std::string line, name;
+  ExpectedPackage cur;
+  while (std::getline(in, line)) {
+    if (line.empty()) {
+      if (!name.empty()) out[name] = cur;
+      name.clear();
+      cur = {};
+    } else if (line.rfind("P:", 0) == 0) {
+      name = line.substr(2);
+    } else if (line.rfind("C:", 0) == 0) {
+      cur.checksum = line.substr(2);
+    } else if (line.rfind("S:", 0) == 0) {
+      cur.size = std::stoull(line.substr(2));
+    }
+  }
+  return out;
+}
+
+TEST_CASE("melange repository packages verify against their index", "[extract][package]") {
+  for (std::string arch : {"x86_64", "aarch64"}) {
+    auto dir = ApkFixtures() / "melange-repo" / arch;
+    auto index = ReadApkIndexArchive(dir / "APKINDEX.tar.gz", testing::MelangeKey(), false);
+    REQUIRE(index.ok());
+    auto records = IndexRecords(index->apkindex_text);
+    REQUIRE(records.size() == 4);
+    for (const auto& [name, expected] : records) {
+      INFO(arch << " " << name);
+      auto pkg =
+          ApkPackage::Open(dir / (name + "-1.0.0-r0.apk"), testing::MelangeKey(), expected, false);
+      REQUIRE(pkg.ok());
+      CHECK(pkg->trusted_key() == "melange.rsa.pub");
+      CHECK(pkg->signatures() ==
+            std::vector<SignatureInfo>{{"melange.rsa.pub", "RSA256", true, true}});
+      CHECK(pkg->scripts().empty());  // .melange.yaml is not a script
+      auto entries = CollectEntries(*pkg);
+      CHECK_FALSE(entries.empty());
+      if (name == "replayout") {
+        bool found = false;
+        for (const auto& c : entries) {
+          if (c.entry.path != "etc/os-release") continue;
+          found = true;
+          CHECK(c.entry.uid == 501);
+          CHECK(c.entry.gid == 20);
+          CHECK(c.content.size() == 102);
+        }
+        CHECK(found);
+      }
+    }
+  }
+}
+
+TEST_CASE("unsigned packages need allow_untrusted", "[extract][package]") {
+  for (std::string file : {"hello-0.1.0-r0.apk", "replaces-0.0.1-r0.apk"}) {
+    auto path = ApkFixtures() / "melange-unsigned" / file;
+    auto refused = ApkPackage::Open(path, testing::MelangeKey(), {}, false);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == Code::kIntegrity);
+    CHECK(refused.error().message() ==
+          "package '" + path.string() +
+              "' is not signed by a trusted key (it has no signature); pass --allow-untrusted to "
+              "accept it");
+    auto pkg = ApkPackage::Open(path, testing::MelangeKey(), {}, true);
+    REQUIRE(pkg.ok());
+    CHECK(pkg->signatures().empty());
+    CHECK(pkg->trusted_key().empty());
+    CHECK_FALSE(pkg->signature_member().has_value());
+    CHECK(pkg->control_member().offset == 0);
+    CHECK_FALSE(pkg->datahash().empty());
+    CollectEntries(*pkg);  // the datahash check passes
+  }
+  auto hello =
+      ApkPackage::Open(ApkFixtures() / "melange-unsigned/hello-0.1.0-r0.apk", Keyring(), {}, true);
+  REQUIRE(hello.ok());
+  auto entries = CollectEntries(*hello);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].entry.path == "hello");
+  CHECK(entries[0].entry.mode == 0755);
+  CHECK(entries[0].content ==
+        testing::MustRun({"tar", "-xzOf",
+                          (ApkFixtures() / "melange-unsigned/hello-0.1.0-r0.apk").string(),
+                          "hello"}));
+}
+
+TEST_CASE("hello-wolfi is signed by a key we do not have", "[extract][package]") {
+  auto path = ApkFixtures() / "wolfi-style-hello/hello-wolfi-2.12.1-r0.apk";
+  SECTION("key name unknown: untrusted") {
+    auto r = ApkPackage::Open(path, testing::AlpineKeys(), {}, false);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Code::kIntegrity);
+    CHECK(r.error().message() == "package '" + path.string() +
+                                     "' is not signed by a trusted key (signed by "
+                                     "'melange.rsa.pub'); add the key to the keyring or pass "
+                                     "--allow-untrusted");
+    auto allowed = ApkPackage::Open(path, testing::AlpineKeys(), {}, true);
+    REQUIRE(allowed.ok());
+    CHECK(allowed->signatures() ==
+          std::vector<SignatureInfo>{{"melange.rsa.pub", "RSA", false, false}});
+    auto entries = CollectEntries(*allowed);  // datahash is valid
+    bool found = false;
+    for (const auto& c : entries)
+      if (c.entry.path == "usr/bin/hello") found = c.content.size() == 47736;
+    CHECK(found);
+  }
+  SECTION("a different key under the same name: does not verify, even if untrusted is allowed") {
+    for (bool allow : {false, true}) {
+      auto r = ApkPackage::Open(path, testing::MelangeKey(), {}, allow);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code() == Code::kIntegrity);
+      CHECK(r.error().message() == "signature of package '" + path.string() +
+                                       "' by trusted key 'melange.rsa.pub' does not verify");
+    }
+  }
+}
+
+TEST_CASE("the old Alpine key 4a6a0840 does not verify the package", "[extract][package]") {
+  auto only_old = testing::KeyringOf({ApkFixtures() / "alpine-keys" / testing::kAlpineKey4a6});
+  auto r = ApkPackage::Open(AlpineApk(), only_old, {}, false);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Code::kIntegrity);
+  CHECK(r.error().message() ==
+        "package '" + AlpineApk().string() + "' is not signed by a trusted key (signed by '" +
+            testing::kAlpineKey616 + "'); add the key to the keyring or pass --allow-untrusted");
+  auto key = PublicKey::FromPemFile(ApkFixtures() / "alpine-keys" / testing::kAlpineKey4a6);
+  REQUIRE(key.ok());
+  Keyring renamed;
+  renamed.Add(testing::kAlpineKey616, std::move(*key));
+  r = ApkPackage::Open(AlpineApk(), renamed, {}, true);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Code::kIntegrity);
+  CHECK(r.error().message() == "signature of package '" + AlpineApk().string() +
+                                   "' by trusted key '" + testing::kAlpineKey616 +
+                                   "' does not verify");
+}
+
+TEST_CASE("index expectations are enforced", "[extract][package]") {
+  SECTION("size") {
+    auto r = ApkPackage::Open(AlpineApk(), testing::AlpineKeys(), {"", 11013}, false);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Code::kIntegrity);
+    CHECK(r.error().message() ==
+          "package '" + AlpineApk().string() + "' is 11012 bytes but the index says 11013");
+  }
+  SECTION("checksum") {
+    auto r = ApkPackage::Open(AlpineApk(), testing::AlpineKeys(),
+                              {"Q1L7EnY9Q9b23ejRHAmb0g09QaLEo=", 11012}, false);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Code::kIntegrity);
+    CHECK(r.error().message() == "package '" + AlpineApk().string() +
+                                     "' has checksum 'Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=' but the "
+                                     "index expects 'Q1L7EnY9Q9b23ejRHAmb0g09QaLEo='");
+  }
+}
+
+TEST_CASE("PkginfoDatahash reads only the datahash key", "[extract][package]") {
+  CHECK(PkginfoDatahash("pkgname = a\n# datahash = no\ndatahash = ABC \n") == "ABC");
+  CHECK(PkginfoDatahash("pkgname = a\n").empty());
+  CHECK(PkginfoDatahash("datahash=x") == "x");
+}
+
+}  // namespace
+}  // namespace cairn::extract
