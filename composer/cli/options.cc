@@ -93,8 +93,18 @@ int Invocation::count(std::string_view name) const {
 }
 
 std::string Suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
-  std::vector<std::string> names(candidates.begin(), candidates.end());
-  return config::SuggestClosest(word, names).value_or("");
+  // Command-line typos are often transpositions ("bulid"), which cost two
+  // edits; allow two for words this short, more for longer ones.
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (auto c : candidates) {
+    size_t d = config::EditDistance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
 }
 
 namespace {
