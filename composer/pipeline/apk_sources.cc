@@ -1,5 +1,6 @@
 #include "pipeline/apk_sources.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -53,7 +54,21 @@ std::vector<std::string> RuntimeRepositories(const config::Image& image) {
 
 Result<LoadedKeyring> LoadKeyring(const config::Image& image, fetch::Fetcher& fetcher) {
   LoadedKeyring out;
+  // A keyring entry may name a directory of keys (like /etc/apk/keys).
+  std::vector<config::LString> entries;
   for (const auto& k : image.contents.keyring) {
+    std::error_code ec;
+    if (k.value.find("://") == std::string::npos && fs::is_directory(k.value, ec)) {
+      std::vector<std::string> names;
+      for (const auto& e : fs::directory_iterator(k.value, ec))
+        if (e.is_regular_file()) names.push_back(e.path().string());
+      std::sort(names.begin(), names.end());
+      for (auto& n : names) entries.push_back({n, k.loc});
+      continue;
+    }
+    entries.push_back(k);
+  }
+  for (const auto& k : entries) {
     auto path = fetcher.Fetch({.url = k.value});
     if (!path.ok())
       return std::move(path).error().Context(fmt::format("fetching key '{}'", k.value)).At(k.loc);
@@ -90,7 +105,7 @@ Result<std::vector<solve::ApkRepository>> LoadRepositories(const std::vector<Rep
     // Verified before it enters the cache, and again (cheaply) when read.
     auto verify = [&](const fs::path& file) -> Status {
       auto r = extract::ReadApkIndexArchive(file, keyring, allow_untrusted);
-      if (!r.ok()) return std::move(r).error();
+      if (!r.ok()) return NameSource(std::move(r).error(), file, url);
       return {};
     };
     auto path = fetcher.Fetch({.url = url, .verify = verify});
@@ -107,6 +122,19 @@ Result<std::vector<solve::ApkRepository>> LoadRepositories(const std::vector<Rep
                                  archive->description));
     out.push_back(solve::ApkRepository{repo.url, repo.tag, std::move(packages)});
   }
+  return out;
+}
+
+Error NameSource(Error error, const fs::path& temp, const std::string& url) {
+  std::string message = error.message();
+  const std::string from = temp.string();
+  for (size_t at = message.find(from); !from.empty() && at != std::string::npos;
+       at = message.find(from, at + url.size()))
+    message.replace(at, from.size(), url);
+  Error out(error.code(), std::move(message));
+  if (error.loc().known()) out.At(error.loc());
+  if (!error.hint().empty()) out.Hint(error.hint());
+  for (const auto& c : error.context()) out.Context(c);
   return out;
 }
 

@@ -28,7 +28,10 @@ std::string Purl(std::string_view type, std::string_view ns, std::string_view na
   std::string out = fmt::format("pkg:{}/", type);
   if (!ns.empty()) out += PurlEncode(ns) + "/";
   out += PurlEncode(name);
-  if (!version.empty()) out += "@" + PurlEncode(version);
+  if (!version.empty()) {
+    out += '@';  // appended piecewise: g++ 12 -O3 warns (-Wrestrict) on "@" + string
+    out += PurlEncode(version);
+  }
   char sep = '?';
   for (const auto& [key, value] : qualifiers) {
     if (value.empty()) continue;
