@@ -241,10 +241,10 @@ Result<Invocation> Parse(const std::vector<std::string>& argv) {
   if (n < verb->min_args)
     return UsageError(fmt::format("'cairn {}' needs {}", verb->name, verb->args)).Hint(HelpHint(verb));
   if (verb->max_args >= 0 && n > verb->max_args)
-    return UsageError(fmt::format("'cairn {}' takes {} but got {} arguments", verb->name,
+    return UsageError(fmt::format("'cairn {}' takes {} but got {} argument{}", verb->name,
                                   verb->max_args == 0 ? std::string("no arguments")
                                                       : std::string(verb->args),
-                                  n))
+                                  n, n == 1 ? "" : "s"))
         .Hint(HelpHint(verb));
   return inv;
 }

@@ -3,6 +3,7 @@
 // Fetcher (so it is cached for --offline) and is verified before use.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ Result<std::vector<solve::ApkRepository>> LoadRepositories(const std::vector<Rep
                                                            bool allow_untrusted,
                                                            fetch::Fetcher& fetcher,
                                                            Reporter& reporter);
+
+/// A verification error about the fetcher's temporary file `temp`, reworded to name
+/// `url` instead: the temporary file is gone by the time the user reads it.
+Error NameSource(Error error, const std::filesystem::path& temp, const std::string& url);
 
 /// The cache key of a package: by arch and control hash, so a re-signed or
 /// rebuilt package with the same name and version never hits a stale entry.
