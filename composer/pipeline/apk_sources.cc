@@ -46,8 +46,20 @@ std::vector<RepositoryRef> BuildRepositories(const config::Image& image) {
 }
 
 std::vector<std::string> RuntimeRepositories(const config::Image& image) {
+  // A repository on the build host (a path or file:// URL) means nothing
+  // inside the image, and writing it would make the image depend on where
+  // the checkout lives; only network repositories are kept for `apk` at run time.
+  auto is_host_local = [](const std::string& line) {
+    std::string url = line;
+    if (!url.empty() && url[0] == '@') {
+      auto space = url.find_first_of(" \t");
+      url = space == std::string::npos ? "" : url.substr(url.find_first_not_of(" \t", space));
+    }
+    return url.find("://") == std::string::npos || url.rfind("file://", 0) == 0;
+  };
   std::vector<std::string> out;
-  for (const auto& r : image.contents.repositories) out.push_back(r.value);
+  for (const auto& r : image.contents.repositories)
+    if (!is_host_local(r.value)) out.push_back(r.value);
   for (const auto& r : image.contents.runtime_repositories) out.push_back(r.value);
   return out;
 }

@@ -24,7 +24,8 @@ struct RepositoryRef {
   SourceLoc loc;
 };
 std::vector<RepositoryRef> BuildRepositories(const config::Image& image);
-/// Lines for etc/apk/repositories (repositories + runtime_repositories).
+/// Lines for etc/apk/repositories: network `repositories` (host paths and
+/// file:// are left out) + every `runtime_repositories` entry.
 std::vector<std::string> RuntimeRepositories(const config::Image& image);
 
 struct LoadedKeyring {
