@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <fstream>
 
 #include "cairn/digest.h"
 #include "cairn/extract/archive.h"
@@ -244,6 +245,26 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
     }
   }
   return check_datahash();
+}
+
+Status ApkPackage::VerifyDataHash() const {
+  if (datahash_.empty()) return {};
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return IoError(fmt::format("cannot read '{}'", path_.string()));
+  in.seekg(static_cast<std::streamoff>(data_offset()));
+  Hasher h = Hasher::Sha256();
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return IoError(fmt::format("cannot read '{}'", path_.string()));
+  std::string hex = HexEncode(h.Finish());
+  if (hex != datahash_)
+    return IntegrityError(fmt::format(
+        "package has a data member with sha256 '{}' but its .PKGINFO datahash is '{}'", hex,
+        datahash_));
+  return {};
 }
 
 }  // namespace cairn::extract

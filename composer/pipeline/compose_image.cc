@@ -25,29 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The data member's SHA-256 against the .PKGINFO datahash, so a package with a
-// corrupt data member never enters the cache (Open() checks only the control
-// member; extraction would find it later, after the file was cached).
-Status CheckDataHash(const extract::ApkPackage& pkg, const std::string& url) {
-  if (pkg.datahash().empty()) return {};  // pre-2.5 packages: the signature covers the data
-  std::ifstream in(pkg.path(), std::ios::binary);
-  if (!in) return IoError(fmt::format("cannot read '{}'", pkg.path().string()));
-  in.seekg(static_cast<std::streamoff>(pkg.data_offset()));
-  Hasher h = Hasher::Sha256();
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.Update(buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) return IoError(fmt::format("cannot read '{}'", pkg.path().string()));
-  std::string hex = HexEncode(h.Finish());
-  if (hex != pkg.datahash())
-    return IntegrityError(fmt::format(
-        "package '{}' has a data member with sha256 '{}' but its .PKGINFO datahash is '{}'", url,
-        hex, pkg.datahash()));
-  return {};
-}
-
 // Fetch: every package of one arch into the cache, verified before entry.
 Result<std::vector<compose::ApkFile>> FetchPackages(const ComposeRequest& req,
                                                     const ArchPackages& arch, Reporter& reporter) {
@@ -62,7 +39,11 @@ Result<std::vector<compose::ApkFile>> FetchPackages(const ComposeRequest& req,
       auto opened = extract::ApkPackage::Open(file, req.keys->keyring, {p.checksum, p.size},
                                               req.allow_untrusted);
       if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
-      return CheckDataHash(*opened, p.url);
+      // A corrupt data member must never enter the cache (Open() checks only
+      // the control member; extraction would find it after caching).
+      auto hashed = opened->VerifyDataHash();
+      if (!hashed.ok()) return std::move(hashed).error().Context(fmt::format("'{}'", p.url));
+      return {};
     };
     auto path = req.fetcher->Fetch({.url = p.url, .cache_key = key, .immutable = true,
                                     .expected_size = p.size, .verify = verify});

@@ -69,6 +69,10 @@ class ApkPackage {
   const std::string& checksum() const { return checksum_; }
   /// The .PKGINFO datahash (hex SHA-256 of the data member); "" if absent.
   const std::string& datahash() const { return datahash_; }
+  /// Hashes the compressed data member (without decompressing it) and
+  /// compares it with `datahash`; OK when there is no datahash (pre-2.5
+  /// packages, whose signature covered the data at Open).
+  Status VerifyDataHash() const;
   const std::vector<SignatureInfo>& signatures() const { return signatures_; }
   /// Key that verified the package; "" if it was accepted as untrusted.
   const std::string& trusted_key() const { return trusted_key_; }
