@@ -42,6 +42,21 @@ struct Recorded {
 
 }  // namespace
 
+Result<OpenedApk> AdoptApkPackage(extract::ApkPackage pkg, const apk::PackageInfo& expected) {
+  auto info = apk::ParsePkgInfo(pkg.pkginfo_text());
+  if (!info.ok())
+    return std::move(info).error().Context(
+        fmt::format("reading .PKGINFO of '{}'", pkg.path().string()));
+  if (info->name != expected.name || info->version != expected.version)
+    return IntegrityError(fmt::format("package file '{}' holds '{}' but the index promised '{}'",
+                                      pkg.path().string(), Label(*info), Label(expected)));
+  info->checksum = pkg.checksum();
+  info->size = expected.size;
+  info->repository = expected.repository;
+  if (info->arch.empty()) info->arch = expected.arch;
+  return OpenedApk{std::move(*info), std::move(pkg)};
+}
+
 Result<std::vector<OpenedApk>> OpenApkPackages(const std::vector<ApkFile>& files,
                                                const extract::Keyring& keyring,
                                                bool allow_untrusted) {
@@ -52,17 +67,8 @@ Result<std::vector<OpenedApk>> OpenApkPackages(const std::vector<ApkFile>& files
     CAIRN_ASSIGN_OR_RETURN(
         auto pkg, extract::ApkPackage::Open(f.path, keyring, {f.expected.checksum, f.expected.size},
                                             allow_untrusted));
-    auto info = apk::ParsePkgInfo(pkg.pkginfo_text());
-    if (!info.ok())
-      return std::move(info).error().Context(fmt::format("reading .PKGINFO of '{}'", f.path.string()));
-    if (info->name != f.expected.name || info->version != f.expected.version)
-      return IntegrityError(fmt::format("package file '{}' holds '{}' but the index promised '{}'",
-                                        f.path.string(), Label(*info), Label(f.expected)));
-    info->checksum = pkg.checksum();
-    info->size = f.expected.size;
-    info->repository = f.expected.repository;
-    if (info->arch.empty()) info->arch = f.expected.arch;
-    out.push_back(OpenedApk{std::move(*info), std::move(pkg)});
+    CAIRN_ASSIGN_OR_RETURN(auto opened, AdoptApkPackage(std::move(pkg), f.expected));
+    out.push_back(std::move(opened));
   }
   return out;
 }

@@ -37,6 +37,10 @@ struct OpenedApk {
   extract::ApkPackage package;
 };
 
+/// Pairs a package opened (and so verified) by the caller with what the index
+/// promised: its .PKGINFO must name the expected package.
+Result<OpenedApk> AdoptApkPackage(extract::ApkPackage package, const apk::PackageInfo& expected);
+
 /// Opens and verifies each file; its .PKGINFO must name the expected package.
 Result<std::vector<OpenedApk>> OpenApkPackages(const std::vector<ApkFile>& files,
                                                const extract::Keyring& keyring,

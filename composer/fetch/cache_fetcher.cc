@@ -97,8 +97,9 @@ Status ValidateKey(const std::string& key) {
   return {};
 }
 
-/// The cheap checks on a file: size, then the caller's callback.
-Status CheckCheap(const FetchRequest& request, const fs::path& file) {
+/// The cheap checks on a file: size, then the caller's callback (the one for
+/// cached entries when `cached` and the caller gave one).
+Status CheckCheap(const FetchRequest& request, const fs::path& file, bool cached = false) {
   if (request.expected_size != 0) {
     std::error_code ec;
     uintmax_t size = fs::file_size(file, ec);
@@ -107,7 +108,8 @@ Status CheckCheap(const FetchRequest& request, const fs::path& file) {
       return IntegrityError(fmt::format("'{}' has {} bytes (expected {})", request.url, size,
                                         request.expected_size));
   }
-  if (request.verify) CAIRN_TRY(request.verify(file));
+  const auto& verify = cached && request.verify_cached ? request.verify_cached : request.verify;
+  if (verify) CAIRN_TRY(verify(file));
   return {};
 }
 
@@ -145,7 +147,7 @@ Result<fs::path> CacheFetcher::Fetch(const FetchRequest& request) {
   std::error_code ec;
   bool cached = fs::is_regular_file(final_path, ec);
   if (cached && (request.immutable || options_.offline)) {
-    Status check = CheckCheap(request, final_path);
+    Status check = CheckCheap(request, final_path, /*cached=*/true);
     if (check.ok()) {
       reporter_.Debug(fmt::format("cache hit: '{}' ({})", request.url, key.string()));
       return final_path;

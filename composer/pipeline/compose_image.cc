@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -25,33 +26,56 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Fetch: every package of one arch into the cache, verified before entry.
-Result<std::vector<compose::ApkFile>> FetchPackages(const ComposeRequest& req,
-                                                    const ArchPackages& arch, Reporter& reporter) {
-  std::vector<compose::ApkFile> files;
+// Fetch: every package of one arch into the cache, verified before entry,
+// and opened once: the open that verified a cached entry is the one composed.
+Result<std::vector<compose::OpenedApk>> FetchPackages(const ComposeRequest& req,
+                                                      const ArchPackages& arch,
+                                                      Reporter& reporter) {
+  std::vector<compose::OpenedApk> out;
+  out.reserve(arch.packages.size());
   size_t i = 0;
   for (const auto& p : arch.packages) {
     CAIRN_TRY(CheckInterrupted());
     reporter.Progress(++i, arch.packages.size(), "fetching", p.name + " " + p.version);
     apk::PackageInfo info = lock::ToPackageInfo(p);
     CAIRN_ASSIGN_OR_RETURN(std::string key, PackageCacheKey(arch.arch, info));
-    auto verify = [&](const fs::path& file) -> Status {
+    auto open = [&](const fs::path& file) -> Result<extract::ApkPackage> {
       auto opened = extract::ApkPackage::Open(file, req.keys->keyring, {p.checksum, p.size},
                                               req.allow_untrusted);
       if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
+      return opened;
+    };
+    std::optional<extract::ApkPackage> kept;
+    auto verify = [&](const fs::path& file) -> Status {
+      CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
       // A corrupt data member must never enter the cache (Open() checks only
       // the control member; extraction would find it after caching).
-      auto hashed = opened->VerifyDataHash();
+      auto hashed = opened.VerifyDataHash();
       if (!hashed.ok()) return std::move(hashed).error().Context(fmt::format("'{}'", p.url));
       return {};
     };
+    // A cached entry passed `verify` when it entered; its data hash is
+    // checked again while it is extracted, so here the signed control
+    // member is enough, and that open is kept for composing.
+    auto verify_cached = [&](const fs::path& file) -> Status {
+      CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
+      kept.emplace(std::move(opened));
+      return {};
+    };
     auto path = req.fetcher->Fetch({.url = p.url, .cache_key = key, .immutable = true,
-                                    .expected_size = p.size, .verify = verify});
+                                    .expected_size = p.size, .verify = verify,
+                                    .verify_cached = verify_cached});
     if (!path.ok())
       return std::move(path).error().Context(fmt::format("fetching '{}-{}'", p.name, p.version));
-    files.push_back({*path, info});
+    if (!kept || kept->path() != *path) {  // downloaded now: verified under a temporary name
+      CAIRN_ASSIGN_OR_RETURN(auto opened, open(*path));
+      kept.emplace(std::move(opened));
+    }
+    auto adopted = compose::AdoptApkPackage(std::move(*kept), info);
+    if (!adopted.ok()) return NameSource(std::move(adopted).error(), *path, p.url);
+    out.push_back(std::move(*adopted));
   }
-  return files;
+  return out;
 }
 
 std::map<std::string, std::string> ParseOsRelease(const std::string& text) {
@@ -171,9 +195,7 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
   std::vector<ArchBuild> builds;
   for (const auto& arch : req.archs) {
     Step step(reporter, fmt::format("fetching packages for {}", arch.arch));
-    CAIRN_ASSIGN_OR_RETURN(auto files, FetchPackages(req, arch, reporter));
-    CAIRN_ASSIGN_OR_RETURN(auto opened, compose::OpenApkPackages(files, req.keys->keyring,
-                                                                 req.allow_untrusted));
+    CAIRN_ASSIGN_OR_RETURN(auto opened, FetchPackages(req, arch, reporter));
     builds.push_back({arch.arch, std::move(opened)});
     step.Done();
   }

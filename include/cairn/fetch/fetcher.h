@@ -40,6 +40,11 @@ struct FetchRequest {
   /// Runs on the downloaded temporary file (and on cached immutable entries)
   /// before it is used, e.g. a signature or control-hash check. May be empty.
   std::function<Status(const std::filesystem::path& file)> verify;
+  /// Runs instead of `verify` on an entry already in the cache, which was
+  /// fully verified when it entered; lets a caller skip work it repeats
+  /// later anyway (a package's data hash is checked again on extraction).
+  /// Empty: `verify` runs on cached entries too.
+  std::function<Status(const std::filesystem::path& file)> verify_cached;
 };
 
 /// The seam stages fetch through; returns the path of a verified local copy.

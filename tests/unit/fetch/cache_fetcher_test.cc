@@ -236,6 +236,35 @@ TEST_CASE("a corrupt immutable entry is fetched again", "[fetch]") {
                        "' is corrupt (control hash mismatch); fetching it again") == 1);
 }
 
+TEST_CASE("verify_cached replaces verify for entries already in the cache", "[fetch]") {
+  cairn::testing::ScratchDir dir("fetch");
+  fs::path cache = dir.path() / "cache";
+  fs::path pkg = dir.path() / "a.apk";
+  Write(pkg, "good");
+  cairn::RecordingReporter reporter;
+  CacheFetcher fetcher(Options(cache), reporter);
+  std::vector<std::string> calls;
+  FetchRequest req{pkg.string(), "apk/a.apk", true};
+  req.verify = [&](const fs::path& f) -> cairn::Status {
+    calls.push_back("full " + Read(f));
+    return Read(f) == "good" ? cairn::Status{} : cairn::IntegrityError("data hash mismatch");
+  };
+  req.verify_cached = [&](const fs::path& f) -> cairn::Status {
+    calls.push_back("cached " + Read(f));
+    return Read(f).size() == 4 ? cairn::Status{} : cairn::IntegrityError("bad control member");
+  };
+  REQUIRE(fetcher.Fetch(req).ok());  // downloaded: the full check
+  REQUIRE(fetcher.Fetch(req).ok());  // cached: the cheaper one
+  CHECK(calls == std::vector<std::string>{"full good", "cached good"});
+  // A cached entry the cheap check rejects is fetched again and fully checked.
+  Write(cache / "apk/a.apk", "bad");
+  calls.clear();
+  auto r = fetcher.Fetch(req);
+  REQUIRE(r.ok());
+  CHECK(Read(*r) == "good");
+  CHECK(calls == std::vector<std::string>{"cached bad", "full good"});
+}
+
 TEST_CASE("two threads fetching one key share one copy", "[fetch]") {
   cairn::testing::ScratchDir dir("fetch");
   fs::path pkg = dir.path() / "big.apk";
