@@ -65,6 +65,17 @@ Image MergeImages(Image lower, Image upper) {
   ConcatUnique(c.runtime_repositories, std::move(upper.contents.runtime_repositories));
   ConcatUnique(c.keyring, std::move(upper.contents.keyring));
   ConcatUnique(c.packages, std::move(upper.contents.packages));
+  // Debian sources accumulate like repositories; switches set above win.
+  Debian& d = c.debian;
+  Debian& ud = upper.contents.debian;
+  Append(d.sources, std::move(ud.sources));
+  for (auto [mine, theirs] : {std::pair{&d.recommends, &ud.recommends},
+                              std::pair{&d.essential, &ud.essential},
+                              std::pair{&d.required, &ud.required},
+                              std::pair{&d.allow_expired, &ud.allow_expired}}) {
+    if (theirs->has_value()) *mine = *theirs;
+  }
+  Override(d.loc, std::move(ud.loc));
   Override(c.loc, std::move(upper.contents.loc));
 
   // apko: the including file's archs replace the included ones.

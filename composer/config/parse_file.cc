@@ -38,13 +38,69 @@ std::string ResolveLocal(const fs::path& dir, const std::string& value, bool tri
   return tag.empty() ? rest : tag + " " + rest;
 }
 
+Result<DebianSource> ParseDebianSource(const YamlFile& f, const YAML::Node& node,
+                                       const fs::path& dir, const std::string& what) {
+  DebianSource src;
+  src.loc = f.Loc(node);
+  if (!node.IsMap()) return WrongType(f, node, what, "a mapping");
+  CAIRN_TRY(ForEachKey(
+      f, node, what, {"url", "suites", "components", "keyring"},
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& v) -> Status {
+        std::string w = JoinKey(what, key);
+        if (key == "url") {
+          CAIRN_ASSIGN_OR_RETURN(src.url, ReadLString(f, v, w));
+          src.url.value = ResolveLocal(dir, src.url.value, /*trim_slash=*/true);
+          return {};
+        }
+        CAIRN_ASSIGN_OR_RETURN(std::vector<LString> list, ReadStringList(f, v, w));
+        if (key == "suites") src.suites = std::move(list);
+        else if (key == "components") src.components = std::move(list);
+        else {
+          for (LString& k : list) k.value = ResolveLocal(dir, k.value, false);
+          src.keyring = std::move(list);
+        }
+        return {};
+      }));
+  if (src.suites.empty())
+    return ConfigError(src.loc, fmt::format("'{}' names no suites", what))
+        .Hint("add e.g. 'suites: [bookworm, bookworm-updates]'");
+  return src;
+}
+
+Status ParseDebian(const YamlFile& f, const YAML::Node& key, const YAML::Node& node,
+                   const fs::path& dir, Debian& out) {
+  out.loc = f.Loc(key);
+  return ForEachKey(
+      f, node, "contents.debian", {"sources", "recommends", "essential", "required", "allow-expired"},
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& v) -> Status {
+        std::string w = "contents.debian." + key;
+        if (key == "sources") {
+          if (!v.IsSequence()) return WrongType(f, v, w, "a list of sources");
+          for (size_t i = 0; i < v.size(); ++i) {
+            CAIRN_ASSIGN_OR_RETURN(auto src,
+                                   ParseDebianSource(f, v[i], dir, fmt::format("{}[{}]", w, i)));
+            out.sources.push_back(std::move(src));
+          }
+          return {};
+        }
+        CAIRN_ASSIGN_OR_RETURN(bool b, ReadBool(f, v, w));
+        if (key == "recommends") out.recommends = b;
+        else if (key == "essential") out.essential = b;
+        else if (key == "required") out.required = b;
+        else out.allow_expired = b;
+        return {};
+      });
+}
+
 Status ParseContents(const YamlFile& f, const YAML::Node& node, const fs::path& dir,
                      Contents& out) {
-  static const std::vector<std::string> kKeys = {
-      "repositories", "build_repositories", "runtime_repositories", "keyring", "packages"};
+  static const std::vector<std::string> kKeys = {"repositories", "build_repositories",
+                                                 "runtime_repositories", "keyring", "packages",
+                                                 "debian"};
   return ForEachKey(
       f, node, "contents", kKeys,
-      [&](const std::string& key, const YAML::Node&, const YAML::Node& v) -> Status {
+      [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) -> Status {
+        if (key == "debian") return ParseDebian(f, key_node, v, dir, out.debian);
         std::string what = "contents." + key;
         CAIRN_ASSIGN_OR_RETURN(std::vector<LString> list, ReadStringList(f, v, what));
         if (key != "packages") {

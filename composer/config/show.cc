@@ -96,6 +96,33 @@ void Scalar(YAML::Emitter& out, const char* key, const std::string& v) {
 
 std::string Octal(uint32_t mode) { return fmt::format("0o{:o}", mode); }
 
+void Bool(YAML::Emitter& out, const char* key, const std::optional<bool>& v) {
+  if (v) Field(out, key, *v);
+}
+
+void ShowDebian(YAML::Emitter& out, const Debian& d) {
+  Key(out, "debian");
+  out << YAML::BeginMap;
+  if (!d.sources.empty()) {
+    Key(out, "sources");
+    out << YAML::BeginSeq;
+    for (const DebianSource& s : d.sources) {
+      out << YAML::BeginMap;
+      Scalar(out, "url", s.url.value);
+      StrList(out, "suites", Values(s.suites));
+      StrList(out, "components", Values(s.components));
+      StrList(out, "keyring", Values(s.keyring));
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  Bool(out, "recommends", d.recommends);
+  Bool(out, "essential", d.essential);
+  Bool(out, "required", d.required);
+  Bool(out, "allow-expired", d.allow_expired);
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string ShowImage(const Image& img) {
@@ -106,7 +133,8 @@ std::string ShowImage(const Image& img) {
 
   const Contents& c = img.contents;
   if (!c.repositories.empty() || !c.build_repositories.empty() ||
-      !c.runtime_repositories.empty() || !c.keyring.empty() || !c.packages.empty()) {
+      !c.runtime_repositories.empty() || !c.keyring.empty() || !c.packages.empty() ||
+      !c.debian.empty()) {
     Key(out, "contents");
     out << YAML::BeginMap;
     StrList(out, "repositories", Values(c.repositories));
@@ -114,6 +142,7 @@ std::string ShowImage(const Image& img) {
     StrList(out, "runtime_repositories", Values(c.runtime_repositories));
     StrList(out, "keyring", Values(c.keyring));
     StrList(out, "packages", Values(c.packages));
+    if (!c.debian.empty()) ShowDebian(out, c.debian);
     out << YAML::EndMap;
   }
   StrList(out, "archs", Values(img.archs));
@@ -234,6 +263,25 @@ nlohmann::json ImageToJson(const Image& img) {
                    {"runtime_repositories", values(img.contents.runtime_repositories)},
                    {"keyring", values(img.contents.keyring)},
                    {"packages", values(img.contents.packages)}};
+  if (!img.contents.debian.empty()) {
+    const Debian& d = img.contents.debian;
+    json sources = json::array();
+    for (const DebianSource& s : d.sources) {
+      sources.push_back({{"url", s.url.value},
+                         {"suites", values(s.suites)},
+                         {"components", values(s.components)},
+                         {"keyring", values(s.keyring)}});
+    }
+    json debian = {{"sources", sources}};
+    auto opt = [&](const char* k, const std::optional<bool>& v) {
+      if (v) debian[k] = *v;
+    };
+    opt("recommends", d.recommends);
+    opt("essential", d.essential);
+    opt("required", d.required);
+    opt("allow-expired", d.allow_expired);
+    j["contents"]["debian"] = debian;
+  }
   j["archs"] = values(img.archs);
   json groups = json::array();
   for (const Group& g : img.accounts.groups) {

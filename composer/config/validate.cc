@@ -33,10 +33,34 @@ Status CheckContents(const Image& img) {
     return ConfigError(c.loc.known() ? c.loc : SectionLoc(img, "contents"), "no packages declared")
         .Hint("list at least one package under 'contents.packages'");
   }
-  if (c.repositories.empty() && c.build_repositories.empty()) {
+  bool apk = !c.repositories.empty() || !c.build_repositories.empty() ||
+             !c.runtime_repositories.empty();
+  if (!c.debian.empty()) {
+    if (apk) {
+      const LString& first = !c.repositories.empty()         ? c.repositories.front()
+                             : !c.build_repositories.empty() ? c.build_repositories.front()
+                                                             : c.runtime_repositories.front();
+      return ConfigError(first.loc, "an image takes its packages either from APK repositories "
+                                    "or from Debian sources, not both")
+          .Hint(fmt::format("'contents.debian' is declared at {}", c.debian.loc.ToString()));
+    }
+    if (c.debian.sources.empty())
+      return ConfigError(c.debian.loc, "'contents.debian' has no sources")
+          .Hint("add e.g. 'sources: [{suites: [bookworm]}]'");
+    for (const DebianSource& src : c.debian.sources) {
+      for (const auto* list : {&src.suites, &src.components, &src.keyring}) {
+        for (const LString& v : *list) {
+          if (v.value.empty()) return ConfigError(v.loc, "empty entry");
+          if (list != &src.keyring && v.value.find_first_of(" \t/") != std::string::npos)
+            return ConfigError(v.loc, fmt::format("'{}' is not a suite or component name", v.value));
+        }
+      }
+    }
+  } else if (!apk) {
     return ConfigError(c.loc.known() ? c.loc : SectionLoc(img, "contents"),
                        "no repositories declared")
-        .Hint("list at least one under 'contents.repositories' or 'contents.build_repositories'");
+        .Hint("list at least one under 'contents.repositories' or 'contents.build_repositories', "
+              "or Debian sources under 'contents.debian.sources'");
   }
   for (const auto* list : {&c.repositories, &c.build_repositories, &c.runtime_repositories}) {
     for (const LString& r : *list) {

@@ -27,12 +27,37 @@ struct Located {
 };
 using LString = Located<std::string>;
 
+/// cairn: one Debian archive source, as a deb822 sources entry (`contents.debian.sources[]`).
+struct DebianSource {
+  /// Archive root URL; "" takes $CAIRN_DEBIAN_ARCHIVE (or, for a "-security"
+  /// suite, $CAIRN_DEBIAN_SECURITY_ARCHIVE), else the host's apt sources.
+  LString url;
+  std::vector<LString> suites;      ///< e.g. bookworm, bookworm-updates
+  std::vector<LString> components;  ///< default: main
+  std::vector<LString> keyring;     ///< OpenPGP keyrings; default: debian-archive-keyring
+  SourceLoc loc;
+};
+
+/// cairn: Debian packages for the image (`contents.debian`).
+struct Debian {
+  std::vector<DebianSource> sources;
+  std::optional<bool> recommends;  ///< install Recommends (default false)
+  std::optional<bool> essential;   ///< add every Essential: yes package (default true)
+  std::optional<bool> required;    ///< add every Priority: required package (default false)
+  /// Accept a Release past its Valid-Until (for dated snapshot archives; default false).
+  std::optional<bool> allow_expired;
+  SourceLoc loc;  ///< the `debian:` key
+
+  bool empty() const { return sources.empty() && !loc.known(); }
+};
+
 struct Contents {
   std::vector<LString> repositories;        ///< URLs or paths; "@tag url" pins a tag
   std::vector<LString> build_repositories;  ///< used to build, not written to the image
   std::vector<LString> runtime_repositories;///< written to the image, not used to build
   std::vector<LString> keyring;             ///< key files (paths or URLs)
-  std::vector<LString> packages;            ///< world atoms
+  std::vector<LString> packages;            ///< world atoms (or Debian `name[=version]`)
+  Debian debian;                            ///< cairn: Debian sources instead of APK repositories
   SourceLoc loc;
 };
 

@@ -64,7 +64,8 @@ TEST_CASE("validate requires a repository", "[config][validate]") {
         "F:2:1: error: no repositories declared\n"
         "  contents:\n"
         "  ^\n"
-        "hint: list at least one under 'contents.repositories' or 'contents.build_repositories'");
+        "hint: list at least one under 'contents.repositories' or 'contents.build_repositories', "
+              "or Debian sources under 'contents.debian.sources'");
   // With no contents at all the error names the file.
   CHECK(ValidateError("name: x\n") ==
         "F: error: no packages declared\n"
