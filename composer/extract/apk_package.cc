@@ -10,6 +10,7 @@
 #include "cairn/digest.h"
 #include "cairn/extract/archive.h"
 #include "cairn/rootfs/tree.h"
+#include "extract/archive_entry.h"
 #include "extract/input_file.h"
 
 namespace cairn::extract {
@@ -49,36 +50,6 @@ Status StreamRange(const internal::InputFile& file, uint64_t offset,
     offset += n;
     CAIRN_TRY(sink(std::string_view(buf.data(), n)));
   }
-}
-
-Result<rootfs::FsEntry> ToFsEntry(const ArchiveEntry& in) {
-  rootfs::FsEntry out;
-  CAIRN_ASSIGN_OR_RETURN(out.path, rootfs::NormalizePath(in.pathname));
-  out.type = in.type;
-  out.mode = in.mode;
-  out.uid = in.uid;
-  out.gid = in.gid;
-  out.mtime = in.mtime;
-  out.xattrs = in.xattrs;
-  out.dev_major = in.dev_major;
-  out.dev_minor = in.dev_minor;
-  switch (in.type) {
-    case rootfs::FileType::kRegular:
-      out.size = in.size;
-      break;
-    case rootfs::FileType::kSymlink:
-      out.link_target = in.symlink;
-      break;
-    case rootfs::FileType::kHardlink: {
-      CAIRN_ASSIGN_OR_RETURN(out.link_target, rootfs::NormalizePath(in.hardlink));
-      if (out.link_target.empty())
-        return IntegrityError(fmt::format("hard link '{}' has an empty target", out.path));
-      break;
-    }
-    default:
-      break;
-  }
-  return out;
 }
 
 }  // namespace
@@ -230,7 +201,7 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
       return std::move(more).error();
     }
     if (!*more) break;
-    auto entry = ToFsEntry(raw);
+    auto entry = internal::ToFsEntry(raw);
     if (!entry.ok()) return std::move(entry).error().Context(fmt::format("reading {}", what));
     if (entry->path.empty()) {
       if (entry->type == rootfs::FileType::kDirectory) continue;  // "./": the root itself
