@@ -107,7 +107,7 @@ class Reader {
 Result<LockedPackage> ReadPackage(const Reader& r, const json& v, const std::string& path) {
   CAIRN_TRY(r.Check(v, path, Kind::kObject));
   CAIRN_TRY(r.OnlyKeys(v, path, {"name", "version", "arch", "url", "checksum", "size", "datahash",
-                                 "repository"}));
+                                 "repository", "sha256"}));
   LockedPackage p;
   CAIRN_ASSIGN_OR_RETURN(p.name, r.String(v, path, "name"));
   CAIRN_ASSIGN_OR_RETURN(p.version, r.String(v, path, "version"));
@@ -120,6 +120,9 @@ Result<LockedPackage> ReadPackage(const Reader& r, const json& v, const std::str
     CAIRN_ASSIGN_OR_RETURN(p.datahash, r.String(v, path, "datahash"));
   }
   CAIRN_ASSIGN_OR_RETURN(p.repository, r.String(v, path, "repository"));
+  if (v.contains("sha256")) {
+    CAIRN_ASSIGN_OR_RETURN(p.sha256, r.String(v, path, "sha256"));
+  }
   return p;
 }
 
@@ -127,11 +130,17 @@ Result<Lock> ReadDocument(const Reader& r, const json& doc) {
   Lock lock;
   if (!doc.is_object())
     return r.Fail(fmt::format("the lock is {} (expected an object)", Describe(doc)));
-  CAIRN_TRY(r.OnlyKeys(doc, "", {"version", "config", "keyring", "repositories", "archs"}));
+  CAIRN_TRY(r.OnlyKeys(doc, "", {"version", "format", "config", "keyring", "repositories",
+                                 "archs"}));
   CAIRN_ASSIGN_OR_RETURN(const json* version, r.Get(doc, "", "version", Kind::kInteger));
   if (*version != kLockVersion)
     return r.Fail(fmt::format("unsupported lock version {} (expected {})", version->dump(),
                               kLockVersion));
+  if (doc.contains("format")) {
+    CAIRN_ASSIGN_OR_RETURN(lock.format, r.String(doc, "", "format"));
+    if (lock.format != "apk" && lock.format != "deb")
+      return r.Fail(fmt::format("field 'format' is '{}' (expected 'apk' or 'deb')", lock.format));
+  }
 
   CAIRN_ASSIGN_OR_RETURN(const json* config, r.Get(doc, "", "config", Kind::kObject));
   CAIRN_TRY(r.OnlyKeys(*config, "config", {"files", "sha256"}));
@@ -250,16 +259,18 @@ std::string FormatLock(const Lock& lock) {
                      {"checksum", p.checksum}, {"size", p.size}};
       if (!p.datahash.empty()) j["datahash"] = p.datahash;
       j["repository"] = p.repository;
+      if (!p.sha256.empty()) j["sha256"] = p.sha256;
       packages.push_back(std::move(j));
     }
     archs[arch] = ordered_json{{"packages", std::move(packages)}};
   }
-  ordered_json doc{{"version", lock.version},
-                   {"config", ordered_json{{"files", std::move(files)},
+  ordered_json doc{{"version", lock.version}};
+  if (lock.format != "apk") doc["format"] = lock.format;
+  doc.update(ordered_json{{"config", ordered_json{{"files", std::move(files)},
                                            {"sha256", lock.config.sha256}}},
                    {"keyring", std::move(keyring)},
                    {"repositories", std::move(repos)},
-                   {"archs", std::move(archs)}};
+                   {"archs", std::move(archs)}});
   // Invalid UTF-8 is replaced rather than thrown: a formatter cannot fail.
   return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
@@ -275,8 +286,8 @@ std::string ConfigDigest(const std::vector<LockedFile>& files) {
 }
 
 LockedPackage FromPackageInfo(const apk::PackageInfo& info, std::string url) {
-  return LockedPackage{info.name, info.version, info.arch, std::move(url), info.checksum,
-                       info.size, info.datahash, info.repository};
+  return LockedPackage{info.name,  info.version,  info.arch,       std::move(url),
+                       info.checksum, info.size, info.datahash, info.repository, ""};
 }
 
 apk::PackageInfo ToPackageInfo(const LockedPackage& package) {

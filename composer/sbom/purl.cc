@@ -61,6 +61,15 @@ std::string ApkPurl(const std::string& purl_namespace, const apk::PackageInfo& i
                         {{"arch", info.arch}, {"distro", distro}});
 }
 
+std::string DebPurl(const std::string& name, const std::string& version, const std::string& arch,
+                    const OsRelease& os) {
+  // purl-spec deb: lowercase namespace and name; the version keeps its epoch ("1:2.3-4").
+  std::string ns = os.id.empty() ? "debian" : Lower(os.id);
+  std::string distro;
+  if (!os.id.empty() && !os.version_id.empty()) distro = Lower(os.id) + "-" + os.version_id;
+  return internal::Purl("deb", ns, Lower(name), version, {{"arch", arch}, {"distro", distro}});
+}
+
 std::string OciArch(const std::string& apk_arch) {
   static const std::pair<const char*, const char*> kArchs[] = {
       {"x86_64", "amd64"},   {"aarch64", "arm64"},     {"armv7", "arm"},

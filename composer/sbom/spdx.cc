@@ -171,7 +171,8 @@ ordered_json ApkPackage(const std::string& id, const SbomPackage& pkg, const OsR
   }
   if (info.datahash.size() == 64) sums.push_back(Checksum("SHA256", info.datahash));
   if (!sums.empty()) p["checksums"] = std::move(sums);
-  p["externalRefs"] = ordered_json::array({PurlRef(ApkPurl(pkg.purl_namespace, info, os))});
+  p["externalRefs"] = ordered_json::array(
+      {PurlRef(!pkg.purl.empty() ? pkg.purl : ApkPurl(pkg.purl_namespace, info, os))});
   return p;
 }
 

@@ -7,6 +7,7 @@
 // shown is required except "datahash"; unknown fields are errors:
 //   {
 //     "version": 1,
+//     "format": "deb",                  // optional: "apk" (the default, not written) or "deb"
 //     "config": {
 //       "files": [{"path": "images/base.yaml", "sha256": "<hex>"}],   // config and includes
 //       "sha256": "<hex>"                                              // ConfigDigest(files)
@@ -25,6 +26,10 @@
 //       }
 //     }
 //   }
+// A Debian lock ("format": "deb") has the same shape: "checksum" is "" and each
+// package has "sha256" (of the .deb, from the Packages index) instead; "arch" is
+// the Debian architecture ("amd64", "all"), and "repositories" lists each suite
+// as "<archive>/dists/<suite>".
 // FormatLock writes keys in the order above, archs sorted by name, 2-space
 // indentation and a trailing newline, so equal locks are equal bytes.
 #pragma once
@@ -82,6 +87,7 @@ struct LockedPackage {
   uint64_t size = 0;       ///< .apk size in bytes
   std::string datahash;    ///< hex SHA-256 of the data member; empty when unknown
   std::string repository;  ///< the repository URL it was resolved from
+  std::string sha256;      ///< hex SHA-256 of the package file (Debian); empty for APK
   bool operator==(const LockedPackage&) const = default;
 };
 
@@ -94,6 +100,7 @@ struct LockedArch {
 /// A whole lock file.
 struct Lock {
   int version = kLockVersion;
+  std::string format = "apk";  ///< "apk" or "deb"
   LockedConfig config;
   std::vector<LockedKey> keyring;
   std::vector<LockedRepository> repositories;

@@ -36,6 +36,8 @@ struct SbomPackage {
   apk::PackageInfo info;
   /// purl namespace ("alpine", "wolfi"); empty means the os-release ID, or "unknown".
   std::string purl_namespace;
+  /// When set, the package's purl as is (Debian packages: DebPurl) instead of ApkPurl.
+  std::string purl;
 };
 
 /// Everything the per-architecture document says.
@@ -75,6 +77,10 @@ std::string WriteSpdxIndex(const IndexSbomInput& input);
 /// purl of an APK: "pkg:apk/<ns>/<name>@<version>?arch=<arch>[&distro=<id>-<version_id>]",
 /// namespace and name lowercased, components percent-encoded per the purl spec.
 std::string ApkPurl(const std::string& purl_namespace, const apk::PackageInfo& info,
+                    const OsRelease& os);
+/// purl of a Debian package: "pkg:deb/debian/<name>@<version>?arch=<arch>[&distro=<id>-<version_id>]"
+/// (purl-spec's deb type; the namespace is the os-release ID, "debian" when unknown).
+std::string DebPurl(const std::string& name, const std::string& version, const std::string& arch,
                     const OsRelease& os);
 /// OCI platform architecture (GOARCH) of an apk arch: x86_64 -> amd64, aarch64 -> arm64, ...
 std::string OciArch(const std::string& apk_arch);
