@@ -1,5 +1,7 @@
 #include "compose/apk_install.h"
 
+#include "compose/paths.h"
+
 #include <algorithm>
 #include <set>
 
@@ -14,20 +16,6 @@ namespace {
 using rootfs::FileType;
 
 std::string Label(const apk::PackageInfo& p) { return p.name + "-" + p.version; }
-
-std::string Dirname(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
-// The path an entry ends up at once symlinked parents are followed.
-Result<std::string> FinalPath(const rootfs::Tree& tree, const std::string& path) {
-  std::string dir = Dirname(path);
-  std::string base = path.substr(dir.empty() ? 0 : dir.size() + 1);
-  if (dir.empty()) return base;
-  CAIRN_ASSIGN_OR_RETURN(std::string resolved, tree.Resolve(dir));
-  return resolved.empty() ? base : resolved + "/" + base;
-}
 
 bool MayOverwrite(const apk::PackageInfo& newer, const apk::PackageInfo& older) {
   if (!newer.origin.empty() && newer.origin == older.origin) return true;

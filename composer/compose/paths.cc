@@ -3,6 +3,15 @@
 #include <fmt/format.h>
 
 namespace cairn::compose {
+
+Result<std::string> FinalPath(const rootfs::Tree& tree, const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return path;
+  std::string base = path.substr(slash + 1);
+  CAIRN_ASSIGN_OR_RETURN(std::string resolved, tree.Resolve(path.substr(0, slash)));
+  return resolved.empty() ? base : resolved + "/" + base;
+}
+
 namespace {
 
 using config::PathMutation;

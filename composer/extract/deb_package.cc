@@ -82,6 +82,15 @@ Result<ArMember> ReadArHeader(const internal::InputFile& file, uint64_t pos,
   while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
   if (!name.empty() && name.back() == '/' && name != "/" && name != "//") name.remove_suffix(1);
   member.name = std::string(name);
+  // Bytes 16..27 hold the decimal mtime; informative only, so junk reads as 0.
+  for (char c : std::string_view(header).substr(16, 12)) {
+    if (c == ' ') break;
+    if (c < '0' || c > '9') {
+      member.mtime = 0;
+      break;
+    }
+    member.mtime = member.mtime * 10 + (c - '0');
+  }
 
   std::string_view size_field = std::string_view(header).substr(48, 10);
   while (!size_field.empty() && size_field.back() == ' ') size_field.remove_suffix(1);

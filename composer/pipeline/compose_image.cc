@@ -19,6 +19,9 @@
 #include "cairn/sbom/spdx.h"
 #include "compose/accounts.h"
 #include "compose/apk_install.h"
+#include "compose/deb_install.h"
+#include "compose/dpkg_database.h"
+#include "pipeline/deb_sources.h"
 #include "compose/paths.h"
 
 namespace cairn::pipeline {
@@ -74,6 +77,35 @@ Result<std::vector<compose::OpenedApk>> FetchPackages(const ComposeRequest& req,
     auto adopted = compose::AdoptApkPackage(std::move(*kept), info);
     if (!adopted.ok()) return NameSource(std::move(adopted).error(), *path, p.url);
     out.push_back(std::move(*adopted));
+  }
+  return out;
+}
+
+// Fetch for Debian: each .deb by its SHA256 from the verified index, opened
+// (its ar/control structure checked) before it enters the cache.
+Result<std::vector<compose::OpenedDeb>> FetchDebs(const ComposeRequest& req,
+                                                  const ArchPackages& arch, Reporter& reporter) {
+  std::vector<compose::OpenedDeb> out;
+  out.reserve(arch.packages.size());
+  size_t i = 0;
+  for (const auto& p : arch.packages) {
+    CAIRN_TRY(CheckInterrupted());
+    reporter.Progress(++i, arch.packages.size(), "fetching", p.name + " " + p.version);
+    if (p.sha256.size() != 64)
+      return IntegrityError(fmt::format("the lock has no sha256 for '{} {}'", p.name, p.version));
+    auto verify = [&](const fs::path& file) -> Status {
+      auto opened = compose::OpenDeb(file, p.name, p.version);
+      if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
+      return {};
+    };
+    auto path = req.fetcher->Fetch({.url = p.url, .cache_key = DebCacheKey(p.sha256),
+                                    .immutable = true, .expected_size = p.size,
+                                    .expected_sha256 = p.sha256, .verify = verify,
+                                    .verify_cached = verify});
+    if (!path.ok())
+      return std::move(path).error().Context(fmt::format("fetching '{} {}'", p.name, p.version));
+    CAIRN_ASSIGN_OR_RETURN(auto opened, compose::OpenDeb(*path, p.name, p.version));
+    out.push_back(std::move(opened));
   }
   return out;
 }
@@ -157,7 +189,50 @@ oci::ImageConfigSpec ConfigSpec(const config::Image& image, const std::string& a
 struct ArchBuild {
   std::string arch;
   std::vector<compose::OpenedApk> opened;
+  std::vector<compose::OpenedDeb> debs;  ///< Debian images
+  std::string deb_arch;
 };
+
+// Extract + Compose for Debian: packages, then the scripts' effects and dpkg's database.
+Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t epoch,
+                         rootfs::Tree& tree, Reporter& reporter) {
+  const config::Image& image = *req.image;
+  CAIRN_ASSIGN_OR_RETURN(auto installed,
+                         compose::InstallDebPackages(ab.debs, ab.deb_arch, tree, epoch, reporter));
+  compose::DebEffectsSpec fx;
+  fx.apk_arch = ab.arch;
+  fx.epoch = epoch;
+  CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
+  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
+  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
+  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
+  std::vector<compose::InstalledDeb> db;
+  for (auto& p : installed) {
+    compose::InstalledDeb d;
+    d.control_text = p.control_text;
+    d.paths = p.paths;
+    d.md5sums_text = p.md5sums_text;
+    d.conffiles_text = p.conffiles_text;
+    for (const auto& [name, text] : p.control_files) {
+      if (name != "control" && name != "md5sums" && name != "conffiles")
+        d.control_members[name] = text;
+    }
+    db.push_back(std::move(d));
+  }
+  compose::DpkgDatabaseSpec spec;
+  spec.architecture = ab.deb_arch;
+  spec.epoch = epoch;
+  CAIRN_TRY(compose::WriteDpkgDatabase(db, spec, tree));
+  tree.ClampMtimes(epoch);
+  return {};
+}
+
+// The newest package build time of a Debian set: dpkg-deb stamps the ar members with it.
+int64_t NewestDebBuildTime(const std::vector<compose::OpenedDeb>& debs) {
+  int64_t newest = 0;
+  for (const auto& d : debs) newest = std::max(newest, d.file.data_member().mtime);
+  return newest;
+}
 
 // Extract + Compose: the whole root filesystem of one arch.
 Status ComposeTree(const ComposeRequest& req, const ArchBuild& ab, int64_t epoch,
@@ -195,15 +270,24 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
   std::vector<ArchBuild> builds;
   for (const auto& arch : req.archs) {
     Step step(reporter, fmt::format("fetching packages for {}", arch.arch));
-    CAIRN_ASSIGN_OR_RETURN(auto opened, FetchPackages(req, arch, reporter));
-    builds.push_back({arch.arch, std::move(opened)});
+    if (req.debian) {
+      CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, DebianArch(arch.arch));
+      CAIRN_ASSIGN_OR_RETURN(auto debs, FetchDebs(req, arch, reporter));
+      builds.push_back({arch.arch, {}, std::move(debs), deb_arch});
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(auto opened, FetchPackages(req, arch, reporter));
+      builds.push_back({arch.arch, std::move(opened), {}, ""});
+    }
     step.Done();
   }
   int64_t epoch = 0;
   if (req.epoch) {
     epoch = *req.epoch;
   } else {
-    for (const auto& b : builds) epoch = std::max(epoch, compose::NewestBuildTime(b.opened));
+    for (const auto& b : builds) {
+      epoch = std::max(epoch, compose::NewestBuildTime(b.opened));
+      epoch = std::max(epoch, NewestDebBuildTime(b.debs));
+    }
   }
   result.epoch = epoch;
 
@@ -217,7 +301,8 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     CAIRN_ASSIGN_OR_RETURN(auto store, rootfs::ContentStore::Create(req.staging));
     rootfs::Tree tree(*store);
     auto compose_start = std::chrono::steady_clock::now();
-    auto composed = ComposeTree(req, b, epoch, tree, reporter);
+    auto composed = req.debian ? ComposeDebianTree(req, b, epoch, tree, reporter)
+                               : ComposeTree(req, b, epoch, tree, reporter);
     std::chrono::duration<double> compose_seconds =
         std::chrono::steady_clock::now() - compose_start;
     if (!composed.ok())
@@ -244,10 +329,26 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     si.layer_digests = {layer.digest};
     si.os = OsReleaseOf(tree);
     si.tool_version = Version();
-    for (const auto& o : b.opened) si.packages.push_back({o.info, ""});
+    for (const auto& o : b.opened) si.packages.push_back({o.info, "", ""});
+    for (const auto& d : b.debs) {
+      apk::PackageInfo info;
+      info.name = d.package.name;
+      info.version = d.package.version;
+      info.arch = d.package.architecture;
+      info.description = d.package.description;
+      info.url = d.package.homepage;
+      info.maintainer = d.package.maintainer;
+      info.origin = d.package.source;
+      const auto& locked = req.archs[&b - builds.data()].packages;
+      for (const auto& l : locked)
+        if (l.name == info.name && l.version == info.version) info.datahash = l.sha256;
+      si.packages.push_back(
+          {info, "", sbom::DebPurl(info.name, info.version, info.arch, si.os)});
+    }
     std::string sbom_name = fmt::format("sbom-{}.spdx.json", b.arch);
     CAIRN_TRY(WriteFileAtomic(sbom_dir / sbom_name, sbom::WriteSpdxImage(si)));
-    result.archs.push_back({b.arch, img.manifest.digest, sbom_name, b.opened.size()});
+    result.archs.push_back(
+        {b.arch, img.manifest.digest, sbom_name, b.opened.size() + b.debs.size()});
     images.push_back(std::move(img));
     step.Done();
   }

@@ -29,6 +29,7 @@ struct ComposeRequest {
   std::optional<int64_t> epoch;  ///< unset: the newest package build time
   std::filesystem::path staging;
   fetch::Fetcher* fetcher = nullptr;
+  bool debian = false;  ///< the packages are Debian .debs (lock format "deb")
 };
 
 struct ComposeResult {

@@ -21,6 +21,10 @@
 #include "cairn/lock/lock.h"
 #include "pipeline/apk_sources.h"
 #include "pipeline/compose_image.h"
+#include "pipeline/deb_sources.h"
+#include "cairn/solve/deb_resolver.h"
+#include "cairn/deb/package.h"
+#include <ctime>
 
 namespace cairn {
 namespace fs = std::filesystem;
@@ -91,6 +95,64 @@ Result<std::vector<apk::Dependency>> World(const config::Image& image,
   return world;
 }
 
+// Debian requests: "name", "name=version" or "name:arch" (apt's syntax).
+Result<std::vector<solve::DebRequest>> DebianRequests(const config::Image& image) {
+  std::vector<solve::DebRequest> out;
+  for (const auto& p : image.contents.packages) {
+    solve::DebRequest r;
+    r.loc = p.loc;
+    std::string v = p.value;
+    if (size_t eq = v.find('='); eq != std::string::npos) {
+      r.op = deb::RelationOp::kEqual;
+      r.version = v.substr(eq + 1);
+      v.resize(eq);
+      if (r.version.empty() || v.empty())
+        return ConfigError(p.loc, fmt::format("'{}' is not 'name' or 'name=version'", p.value));
+    }
+    r.name = v;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Resolve for Debian: every suite's indexes for the arch, then libsolv.
+Status ResolveDebian(Inputs& in, const std::vector<pipeline::DebSuiteRef>& suites,
+                     fetch::Fetcher& fetcher, Reporter& reporter) {
+  CAIRN_ASSIGN_OR_RETURN(auto requests, DebianRequests(in.image));
+  const config::Debian& d = in.image.contents.debian;
+  for (const auto& arch : in.archs) {
+    Step step(reporter, fmt::format("resolving packages for {}", arch));
+    CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, pipeline::DebianArch(arch));
+    CAIRN_ASSIGN_OR_RETURN(auto universe,
+                           pipeline::LoadDebianIndexes(suites, deb_arch, std::time(nullptr),
+                                                       fetcher, reporter));
+    solve::DebResolveOptions opts;
+    opts.architecture = deb_arch;
+    opts.with_recommends = d.recommends.value_or(false);
+    opts.with_essential = d.essential.value_or(true);
+    opts.with_required = d.required.value_or(false);
+    auto resolution = solve::ResolveDeb(universe, requests, opts);
+    if (!resolution.ok())
+      return std::move(resolution).error().Context(fmt::format("resolving packages for {}", arch));
+    lock::LockedArch locked;
+    for (const deb::Package* p : resolution->packages) {
+      lock::LockedPackage lp;
+      lp.name = p->name;
+      lp.version = p->version;
+      lp.arch = p->architecture;
+      lp.url = pipeline::DebPackageUrl(*p);
+      lp.size = p->size;
+      lp.repository = p->repository;
+      lp.sha256 = p->sha256;
+      locked.packages.push_back(std::move(lp));
+    }
+    reporter.Info(fmt::format("{}: {} packages", arch, locked.packages.size()));
+    in.lock.archs[arch] = std::move(locked);
+    step.Done();
+  }
+  return {};
+}
+
 // Load + Resolve (or read the lock).
 Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter& reporter) {
   Inputs in;
@@ -101,14 +163,29 @@ Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter&
     CAIRN_ASSIGN_OR_RETURN(in.archs, ChooseArchs(o, in.image));
     step.Done();
   }
-  in.repos = pipeline::BuildRepositories(in.image);
-  CAIRN_ASSIGN_OR_RETURN(in.keys, pipeline::LoadKeyring(in.image, fetcher));
   CAIRN_ASSIGN_OR_RETURN(in.lock.config, LockConfig(in.image));
-  in.lock.keyring = in.keys.locked;
-  for (const auto& r : in.repos) in.lock.repositories.push_back({r.url, r.tag});
+  std::vector<pipeline::DebSuiteRef> suites;
+  if (!in.image.contents.debian.empty()) {
+    in.lock.format = "deb";
+    CAIRN_ASSIGN_OR_RETURN(suites, pipeline::PlanDebianSuites(in.image, "/etc/apt"));
+    CAIRN_ASSIGN_OR_RETURN(in.lock.keyring, pipeline::LockDebianKeyrings(suites));
+    for (const auto& s : suites) in.lock.repositories.push_back({s.SuiteUrl(), ""});
+  } else {
+    in.repos = pipeline::BuildRepositories(in.image);
+    CAIRN_ASSIGN_OR_RETURN(in.keys, pipeline::LoadKeyring(in.image, fetcher));
+    in.lock.keyring = in.keys.locked;
+    for (const auto& r : in.repos) in.lock.repositories.push_back({r.url, r.tag});
+  }
 
   if (!o.lockfile.empty()) {
     CAIRN_ASSIGN_OR_RETURN(lock::Lock locked, lock::ReadLock(o.lockfile));
+    if (locked.format != in.lock.format)
+      return ConfigError(SourceLoc{o.lockfile.string()},
+                         fmt::format("the lock file holds '{}' packages but the declaration "
+                                     "builds from {}",
+                                     locked.format,
+                                     in.lock.format == "deb" ? "Debian sources"
+                                                             : "APK repositories"));
     if (locked.config.sha256 != in.lock.config.sha256)
       reporter.Warn(fmt::format("'{}' was made from a different declaration; building its packages anyway",
                                 o.lockfile.string()));
@@ -123,6 +200,10 @@ Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter&
     return in;
   }
 
+  if (in.lock.format == "deb") {
+    CAIRN_TRY(ResolveDebian(in, suites, fetcher, reporter));
+    return in;
+  }
   std::vector<std::string> sources;
   CAIRN_ASSIGN_OR_RETURN(auto world, World(in.image, &sources));
   for (const auto& arch : in.archs) {
@@ -203,6 +284,7 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   req.compression_level = options.compression_level;
   req.staging = staging.path();
   req.fetcher = fetcher.get();
+  req.debian = in.lock.format == "deb";
   CAIRN_ASSIGN_OR_RETURN(int64_t env_epoch, EpochFromEnvironment());
   if (options.source_date_epoch) {
     req.epoch = *options.source_date_epoch;

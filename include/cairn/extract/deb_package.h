@@ -41,6 +41,9 @@ struct ArMember {
   std::string name;     ///< as stored, without the padding and GNU ar's trailing '/'
   uint64_t offset = 0;  ///< first data byte (after the 60-byte header)
   uint64_t size = 0;
+  /// The header's mtime (dpkg-deb writes the build time, or SOURCE_DATE_EPOCH);
+  /// 0 when the field is not a number.
+  int64_t mtime = 0;
   bool operator==(const ArMember&) const = default;
 };
 

@@ -219,10 +219,14 @@ TEST_CASE("dpkg-deb packages: members, control files and scripts", "[extract][de
       CHECK(sizes.size() == 3);
       // debian-binary: 8-byte magic + 60-byte header + 4 bytes; then a header.
       CHECK(pkg->control_member() ==
-            ArMember{c.control_member, 8 + 60 + 4 + 60, sizes.at(c.control_member)});
+            ArMember{c.control_member, 8 + 60 + 4 + 60, sizes.at(c.control_member),
+                     pkg->control_member().mtime});
+      // dpkg-deb stamps members with the build time (or SOURCE_DATE_EPOCH).
+      CHECK(pkg->control_member().mtime > 1600000000);
       uint64_t data_offset = pkg->control_member().offset + pkg->control_member().size +
                              (pkg->control_member().size % 2) + 60;
-      CHECK(pkg->data_member() == ArMember{c.data_member, data_offset, sizes.at(c.data_member)});
+      CHECK(pkg->data_member() == ArMember{c.data_member, data_offset, sizes.at(c.data_member),
+                                           pkg->control_member().mtime});
       CHECK(pkg->data_member().offset + pkg->data_member().size + (pkg->data_member().size % 2) ==
             pkg->file_size());
 

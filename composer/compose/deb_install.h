@@ -1,0 +1,64 @@
+// Installing Debian packages into the tree the way dpkg would, without dpkg
+// and without running anything: merged-/usr links first (as Debian >= 12
+// roots have them), then each verified .deb's data streamed in install order
+// with dpkg's ownership rule (a file in two packages is an error unless the
+// later one Replaces the earlier), then the maintainer scripts' common effects
+// done natively (ApplyDebianEffects); what else a script would have done is
+// reported per package, never run.
+//
+//   CAIRN_ASSIGN_OR_RETURN(auto installed, InstallDebPackages(opened, tree, reporter));
+//   CAIRN_TRY(ApplyDebianEffects(installed, spec, tree, reporter));
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cairn/deb/package.h"
+#include "cairn/effects/script_scan.h"
+#include "cairn/extract/deb_package.h"
+#include "cairn/reporter.h"
+#include "cairn/rootfs/tree.h"
+
+namespace cairn::compose {
+
+/// A verified, opened .deb with its control file parsed.
+struct OpenedDeb {
+  deb::Package package;  ///< from the .deb's own control file
+  extract::DebPackage file;
+};
+
+/// Opens `path` and checks that its control file names the expected package.
+Result<OpenedDeb> OpenDeb(const std::filesystem::path& path, const std::string& name,
+                          const std::string& version);
+
+struct InstalledDebPackage {
+  deb::Package package;
+  std::string control_text;
+  std::vector<std::string> paths;  ///< data.tar paths in archive order ("usr/bin/x")
+  std::string md5sums_text;
+  std::string conffiles_text;
+  std::map<std::string, std::string> control_files;  ///< every control.tar member kept in info/
+  std::vector<effects::ScriptActions> scripts;       ///< scanned preinst/postinst
+};
+
+/// Creates the merged-/usr links (bin, sbin, lib and the arch's lib64 ->
+/// usr/...) and streams every package into the tree in order.
+Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<OpenedDeb>& packages,
+                                                            const std::string& deb_arch,
+                                                            rootfs::Tree& tree, int64_t epoch,
+                                                            Reporter& reporter);
+
+struct DebEffectsSpec {
+  std::string apk_arch;            ///< for the ld.so cache
+  std::vector<std::string> enable_units;  ///< declared units to enable
+  int64_t epoch = 0;
+};
+
+/// The scripts' effects, natively: base-passwd, base-files, shadow, sysusers.d,
+/// the accounts scripts create, alternatives, unit enablement, ld.so.cache,
+/// an empty machine-id. Logs one "skipped:" line per script with commands left.
+Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
+                          const DebEffectsSpec& spec, rootfs::Tree& tree, Reporter& reporter);
+
+}  // namespace cairn::compose
