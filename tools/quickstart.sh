@@ -1,10 +1,12 @@
 #!/bin/sh
 # One command on a fresh Debian 12 machine: install dependencies, build, and
-# run the main job: build the shipped demo image (x86_64 + aarch64) offline
-# from the project's own signed APK repository (build/demo-repo).
+# run the main job: build the shipped Debian image (images/debian-bookworm.yaml:
+# the essential set plus systemd, x86_64 + aarch64) from the Debian archive the
+# host's apt sources name, verified with debian-archive-keyring.
 set -eu
 cd "$(dirname "$0")/.."
 ./tools/setup.sh
 ./tools/build.sh
-build/cairn build images/demo.yaml "$@"
-echo "outputs: out/demo/oci (OCI layout), out/demo/sbom (SPDX), out/demo/cairn.lock" >&2
+build/cairn build images/debian-bookworm.yaml "$@"
+echo "outputs: out/debian-bookworm/oci (OCI layout), out/debian-bookworm/sbom (SPDX)," \
+  "out/debian-bookworm/cairn.lock" >&2

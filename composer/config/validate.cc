@@ -29,7 +29,10 @@ Error Duplicate(const SourceLoc& here, std::string what, const SourceLoc& first)
 
 Status CheckContents(const Image& img) {
   const Contents& c = img.contents;
-  if (c.packages.empty()) {
+  // A Debian image may be just the essential (or required) set.
+  bool debian_base = !c.debian.empty() &&
+                     (c.debian.essential.value_or(true) || c.debian.required.value_or(false));
+  if (c.packages.empty() && !debian_base) {
     return ConfigError(c.loc.known() ? c.loc : SectionLoc(img, "contents"), "no packages declared")
         .Hint("list at least one package under 'contents.packages'");
   }

@@ -199,13 +199,6 @@ Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t
   const config::Image& image = *req.image;
   CAIRN_ASSIGN_OR_RETURN(auto installed,
                          compose::InstallDebPackages(ab.debs, ab.deb_arch, tree, epoch, reporter));
-  compose::DebEffectsSpec fx;
-  fx.apk_arch = ab.arch;
-  fx.epoch = epoch;
-  CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
-  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
-  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
-  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
   std::vector<compose::InstalledDeb> db;
   for (auto& p : installed) {
     compose::InstalledDeb d;
@@ -223,6 +216,14 @@ Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t
   spec.architecture = ab.deb_arch;
   spec.epoch = epoch;
   CAIRN_TRY(compose::WriteDpkgDatabase(db, spec, tree));
+  // After the database: dpkg records conffiles as shipped, before any effect edits one.
+  compose::DebEffectsSpec fx;
+  fx.apk_arch = ab.arch;
+  fx.epoch = epoch;
+  CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
+  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
+  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
+  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
   tree.ClampMtimes(epoch);
   return {};
 }

@@ -152,3 +152,23 @@ TEST_CASE("Debian declaration errors are located", "[config][debian]") {
 
 }  // namespace
 }  // namespace cairn::config
+
+namespace cairn::config {
+namespace {
+
+TEST_CASE("a Debian image may be the essential set alone, not nothing", "[config][debian]") {
+  testing::ScratchDir dir("config-debian");
+  auto essential = LoadText(dir, "contents:\n  debian:\n    sources: [{suites: [bookworm]}]\n");
+  REQUIRE(essential.ok());
+  CHECK(Validate(*essential).ok());
+  auto nothing = LoadText(dir,
+                          "contents:\n  debian:\n    sources: [{suites: [bookworm]}]\n"
+                          "    essential: false\n");
+  REQUIRE(nothing.ok());
+  Status s = Validate(*nothing);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message() == "no packages declared");
+}
+
+}  // namespace
+}  // namespace cairn::config
