@@ -27,7 +27,7 @@ struct LayerOptions {
 
 /// Where the time of one layer write went (wall-clock seconds), for benchmarks.
 struct LayerTimings {
-  double compress_seconds = 0;  ///< inside zlib deflate()
+  double compress_seconds = 0;  ///< CPU time inside zlib deflate(), summed over the parallel workers
   double hash_seconds = 0;      ///< sha256 of the tar and of the gzip stream
   double write_seconds = 0;     ///< write(2) and fsync of the blob file
   double total_seconds = 0;     ///< the whole call, tar generation and content reads included

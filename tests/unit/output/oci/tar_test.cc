@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "cairn/digest.h"
 #include "cairn/file_util.h"
 #include "cairn/oci/layer.h"
@@ -334,6 +336,38 @@ TEST_CASE("tar stream keeps long and UTF-8 names exact", "[oci][tar]") {
   REQUIRE(WriteFileAtomic(file, raw).ok());
   auto listed = RunCommand({"tar", "-t", "--quoting-style=literal", "-f", file.string()});
   CHECK(listed.out.substr(0, 8) == "latin1-\xe9");
+}
+
+}  // namespace
+}  // namespace cairn::oci
+
+namespace cairn::oci {
+namespace {
+
+TEST_CASE("a layer of many blocks is one gzip member that gzip reads back", "[oci][tar]") {
+  testing::ScratchDir dir("oci-blocks");
+  auto store = rootfs::ContentStore::Create(dir.path());
+  REQUIRE(store.ok());
+  rootfs::Tree tree(**store);
+  // 5 MiB of text that compresses, crossing several 1 MiB blocks, so the
+  // dictionary hand-over between blocks matters.
+  std::string text;
+  for (int i = 0; text.size() < (5u << 20); ++i) text += fmt::format("line {} of a long file\n", i * 7919 % 100003);
+  REQUIRE(tree.AddFile("big.txt", text).ok());
+  REQUIRE(tree.AddFile("small.txt", "x\n").ok());
+  auto layer = WriteLayerTar(tree, dir.path() / "oci");
+  REQUIRE(layer.ok());
+  CHECK(layer->size < text.size() / 3);
+  std::filesystem::path blob = dir.path() / "oci/blobs/sha256" / layer->digest.substr(7);
+  auto test = testing::RunCommand({"gzip", "-t", blob.string()});
+  CHECK(test.exit_code == 0);
+  auto sum = testing::RunCommand({"sh", "-c", "gzip -dc '" + blob.string() + "' | sha256sum"});
+  REQUIRE(sum.exit_code == 0);
+  CHECK("sha256:" + sum.out.substr(0, 64) == layer->diff_id);
+  // The same tree gives the same bytes.
+  auto again = WriteLayerTar(tree, dir.path() / "oci2");
+  REQUIRE(again.ok());
+  CHECK(again->digest == layer->digest);
 }
 
 }  // namespace
