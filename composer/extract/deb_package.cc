@@ -4,6 +4,11 @@
 // names with or without GNU's trailing '/') are simplest to check directly.
 #include "cairn/extract/deb_package.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -248,31 +253,10 @@ const std::string& DebPackage::control_text() const { return ControlFile("contro
 const std::string& DebPackage::md5sums_text() const { return ControlFile("md5sums"); }
 const std::string& DebPackage::conffiles_text() const { return ControlFile("conffiles"); }
 
-Status DebPackage::ForEachDataEntry(const DataEntryFn& fn) const {
-  const std::string what = fmt::format("package '{}'", path_.string());
-  const std::string label = MemberLabel(path_, data_member_);
-  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path_));
-  if (file.size() != file_size_)
-    return IntegrityError(fmt::format("{}: changed size after it was opened ({} bytes, was {})",
-                                      what, file.size(), file_size_));
+namespace {
 
-  // pread over the member's byte range only: the member is never held whole.
-  std::vector<char> buf(kChunk);
-  uint64_t pos = data_member_.offset;
-  const uint64_t end = data_member_.offset + data_member_.size;
-  auto source = [&]() -> Result<std::string_view> {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
-    if (want == 0) return std::string_view();
-    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.data(), want));
-    if (n == 0)
-      return IntegrityError(fmt::format("{}: truncated member '{}' (the file ends at {})", what,
-                                        data_member_.name, pos));
-    pos += n;
-    return std::string_view(buf.data(), n);
-  };
-  CAIRN_ASSIGN_OR_RETURN(auto decompressor, Decompressor::Open(source, label, data_compression_));
-  CAIRN_ASSIGN_OR_RETURN(auto reader,
-                         ArchiveReader::OpenStream([&] { return decompressor.Read(); }, label));
+// The entries of a data tar, with ForEachDataEntry's rules.
+Status StreamEntries(ArchiveReader& reader, const std::string& what, const DataEntryFn& fn) {
   rootfs::ContentReader content = [&](char* out, size_t cap) -> Result<size_t> {
     return reader.ReadData(out, cap);
   };
@@ -290,10 +274,96 @@ Status DebPackage::ForEachDataEntry(const DataEntryFn& fn) const {
     const bool regular = entry->type == rootfs::FileType::kRegular;
     CAIRN_TRY(fn(*entry, regular ? &content : nullptr));
   }
+  return {};
+}
+
+}  // namespace
+
+namespace {
+
+// A decompressor over the data member's byte range; `file`, `buf` and `pos`
+// must outlive it.
+Result<Decompressor> OpenDataMember(const internal::InputFile& file, std::vector<char>& buf,
+                                    uint64_t& pos, const std::filesystem::path& path,
+                                    const ArMember& member, uint64_t file_size,
+                                    Compression compression) {
+  const std::string what = fmt::format("package '{}'", path.string());
+  if (file.size() != file_size)
+    return IntegrityError(fmt::format("{}: changed size after it was opened ({} bytes, was {})",
+                                      what, file.size(), file_size));
+  // pread over the member's byte range only: the member is never held whole.
+  pos = member.offset;
+  const uint64_t end = member.offset + member.size;
+  auto source = [&file, &buf, &pos, end, what, name = member.name]()
+      -> Result<std::string_view> {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
+    if (want == 0) return std::string_view();
+    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.data(), want));
+    if (n == 0)
+      return IntegrityError(
+          fmt::format("{}: truncated member '{}' (the file ends at {})", what, name, pos));
+    pos += n;
+    return std::string_view(buf.data(), n);
+  };
+  return Decompressor::Open(source, MemberLabel(path, member), compression);
+}
+
+}  // namespace
+
+Status DebPackage::ForEachDataEntry(const DataEntryFn& fn) const {
+  const std::string what = fmt::format("package '{}'", path_.string());
+  const std::string label = MemberLabel(path_, data_member_);
+  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path_));
+  std::vector<char> buf(kChunk);
+  uint64_t pos = 0;
+  CAIRN_ASSIGN_OR_RETURN(auto decompressor, OpenDataMember(file, buf, pos, path_, data_member_,
+                                                            file_size_, data_compression_));
+  CAIRN_ASSIGN_OR_RETURN(auto reader,
+                         ArchiveReader::OpenStream([&] { return decompressor.Read(); }, label));
+  CAIRN_TRY(StreamEntries(reader, what, fn));
   // The tar ends before the compressed stream does (record padding, then
   // the checksum); read on so a corrupt tail is not silently accepted.
   CAIRN_TRY(decompressor.Drain());
   return {};
+}
+
+Status DebPackage::DecompressDataTo(const std::filesystem::path& out) const {
+  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path_));
+  std::vector<char> buf(kChunk);
+  uint64_t pos = 0;
+  CAIRN_ASSIGN_OR_RETURN(auto decompressor, OpenDataMember(file, buf, pos, path_, data_member_,
+                                                            file_size_, data_compression_));
+  std::FILE* f = std::fopen(out.c_str(), "wbx");
+  if (!f) return IoError(fmt::format("cannot create '{}': {}", out.string(), std::strerror(errno)));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(std::string_view chunk, decompressor.Read());
+    if (chunk.empty()) break;  // the end of a complete, checked stream
+    if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size())
+      return IoError(fmt::format("cannot write '{}': {}", out.string(), std::strerror(errno)));
+  }
+  if (std::fclose(closer.release()) != 0)
+    return IoError(fmt::format("cannot write '{}': {}", out.string(), std::strerror(errno)));
+  return {};
+}
+
+Status DebPackage::ForEachDecompressedEntry(const std::filesystem::path& tar,
+                                            const DataEntryFn& fn) const {
+  const std::string what = fmt::format("package '{}'", path_.string());
+  CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(tar));
+  std::vector<char> buf(kChunk);
+  uint64_t pos = 0;
+  auto source = [&]() -> Result<std::string_view> {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), file.size() - pos));
+    if (want == 0) return std::string_view();
+    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.data(), want));
+    if (n == 0) return IoError(fmt::format("'{}' ended early", tar.string()));
+    pos += n;
+    return std::string_view(buf.data(), n);
+  };
+  CAIRN_ASSIGN_OR_RETURN(auto reader,
+                         ArchiveReader::OpenStream(source, MemberLabel(path_, data_member_)));
+  return StreamEntries(reader, what, fn);
 }
 
 }  // namespace cairn::extract

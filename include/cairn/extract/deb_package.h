@@ -70,6 +70,13 @@ class DebPackage {
   /// checksum is always verified. May be called more than once.
   Status ForEachDataEntry(const DataEntryFn& fn) const;
 
+  /// Decompresses the data member into `out`, a new plain tar file, checking
+  /// the whole compressed stream; lets a caller decompress packages ahead on
+  /// other threads and then stream them in order with ForEachDecompressedEntry.
+  Status DecompressDataTo(const std::filesystem::path& out) const;
+  /// Streams a tar that DecompressDataTo wrote, with ForEachDataEntry's rules.
+  Status ForEachDecompressedEntry(const std::filesystem::path& tar, const DataEntryFn& fn) const;
+
   /// The contents of debian-binary's first line ("2.0").
   const std::string& format_version() const { return format_version_; }
   /// The `control` file, verbatim.

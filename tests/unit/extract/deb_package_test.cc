@@ -584,3 +584,63 @@ TEST_CASE("a corrupt data member fails while streaming", "[extract][deb]") {
 
 }  // namespace
 }  // namespace cairn::extract
+
+namespace cairn::extract {
+namespace {
+
+TEST_CASE("decompressing ahead gives the same entries as streaming", "[extract][deb]") {
+  cairn::testing::ScratchDir dir("deb-ahead");
+  for (const char* z : {"xz", "gzip", "zstd", "none"}) {
+    INFO(z);
+    auto pkg = DebPackage::Open(BuildWithDpkg(z).deb);
+    REQUIRE(pkg.ok());
+    fs::path tar = dir.path() / (std::string(z) + ".tar");
+    REQUIRE(pkg->DecompressDataTo(tar).ok());
+    // The plain tar is exactly what dpkg-deb extracts from the member.
+    CHECK(Slurp(tar) == MustRun({"dpkg-deb", "--fsys-tarfile", BuildWithDpkg(z).deb.string()}));
+    std::vector<Collected> ahead;
+    Status st = pkg->ForEachDecompressedEntry(
+        tar, [&](const rootfs::FsEntry& e, const rootfs::ContentReader* r) -> Status {
+          Collected c{e, ""};
+          char buf[1000];
+          while (r != nullptr) {
+            CAIRN_ASSIGN_OR_RETURN(size_t n, (*r)(buf, sizeof(buf)));
+            if (n == 0) break;
+            c.content.append(buf, n);
+          }
+          ahead.push_back(std::move(c));
+          return Status::Ok();
+        });
+    REQUIRE(st.ok());
+    auto streamed = MustCollect(*pkg);
+    REQUIRE(ahead.size() == streamed.size());
+    for (size_t i = 0; i < ahead.size(); ++i) {
+      CHECK(Describe(ahead[i].entry) == Describe(streamed[i].entry));
+      CHECK(ahead[i].content == streamed[i].content);
+    }
+    // An existing file is never overwritten.
+    Status again = pkg->DecompressDataTo(tar);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().code() == Code::kIo);
+  }
+}
+
+TEST_CASE("decompressing ahead checks the whole compressed stream", "[extract][deb]") {
+  cairn::testing::ScratchDir dir("deb-ahead-corrupt");
+  const fs::path& deb = BuildWithDpkg("xz").deb;
+  auto good = DebPackage::Open(deb);
+  REQUIRE(good.ok());
+  fs::path bad = dir.path() / "bad.deb";
+  testing::CopyFlipped(deb, bad, good->data_member().offset + good->data_member().size / 2);
+  auto pkg = DebPackage::Open(bad);
+  REQUIRE(pkg.ok());
+  Status st = pkg->DecompressDataTo(dir.path() / "out.tar");
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code() == Code::kIntegrity);
+  CHECK(st.error().message() == "'" + bad.string() +
+                                    "(data.tar.xz)': truncated or corrupt xz data (Lzma library "
+                                    "error: Corrupted input data)");
+}
+
+}  // namespace
+}  // namespace cairn::extract
