@@ -192,13 +192,18 @@ Status CacheFetcher::Download(const FetchRequest& request, const fs::path& final
     backoff *= 2;
   }
 
-  CAIRN_TRY(CheckCheap(request, part.path()));
+  // Size and hash first: the caller's callback parses the file, and nothing
+  // should parse bytes that a checksum already says are not the promised ones.
+  FetchRequest size_only = request;
+  size_only.verify = nullptr;
+  CAIRN_TRY(CheckCheap(size_only, part.path()));
   if (!request.expected_sha256.empty()) {
     CAIRN_ASSIGN_OR_RETURN(std::string actual, Sha256FileHex(part.path().string()));
     if (actual != request.expected_sha256)
       return IntegrityError(fmt::format("'{}' has sha256 {} (expected {})", request.url, actual,
                                         request.expected_sha256));
   }
+  if (request.verify) CAIRN_TRY(request.verify(part.path()));
   return part.CommitAs(final_path);
 }
 

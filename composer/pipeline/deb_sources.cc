@@ -47,26 +47,28 @@ std::optional<IndexFile> FindIndex(const deb::Release& release, const std::strin
 
 Result<deb::Release> FetchRelease(const DebSuiteRef& s, int64_t now, fetch::Fetcher& fetcher) {
   std::string url = s.SuiteUrl() + "/InRelease";
-  std::optional<deb::VerifiedRelease> verified;
+  // Everything that can refuse a Release runs inside the fetcher's check, so
+  // a refused one never replaces the cached copy (as apt keeps its old lists).
+  std::optional<deb::Release> accepted;
   auto verify = [&](const fs::path& file) -> Status {
     auto v = deb::VerifyInRelease(file, s.keyrings, url);
     if (!v.ok()) return NameSource(std::move(v).error(), file, url);
-    verified = std::move(*v);
+    CAIRN_ASSIGN_OR_RETURN(deb::Release release, deb::ParseRelease(v->text, url));
+    if (!release.suite.empty() && release.suite != s.suite && release.codename != s.suite)
+      return IntegrityError(fmt::format("'{}' describes suite '{}' (codename '{}'), not '{}'",
+                                        url, release.suite, release.codename, s.suite))
+          .At(s.loc);
+    if (!s.allow_expired) {
+      Status fresh = deb::CheckReleaseFresh(release, now, url);
+      if (!fresh.ok()) return std::move(fresh).error().At(s.loc);
+    }
+    accepted = std::move(release);
     return {};
   };
   auto path = fetcher.Fetch({.url = url, .verify = verify});
   if (!path.ok()) return std::move(path).error().Context(fmt::format("reading suite '{}'", s.suite));
-  if (!verified) return InternalError(fmt::format("'{}' was not verified", url));
-  CAIRN_ASSIGN_OR_RETURN(deb::Release release, deb::ParseRelease(verified->text, url));
-  if (!release.suite.empty() && release.suite != s.suite && release.codename != s.suite)
-    return IntegrityError(fmt::format("'{}' describes suite '{}' (codename '{}'), not '{}'", url,
-                                      release.suite, release.codename, s.suite))
-        .At(s.loc);
-  if (!s.allow_expired) {
-    Status fresh = deb::CheckReleaseFresh(release, now, url);
-    if (!fresh.ok()) return std::move(fresh).error().At(s.loc);
-  }
-  return release;
+  if (!accepted) return InternalError(fmt::format("'{}' was not verified", url));
+  return std::move(*accepted);
 }
 
 Result<std::vector<deb::Package>> FetchIndex(const DebSuiteRef& s, const deb::Release& release,

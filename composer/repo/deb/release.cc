@@ -257,8 +257,8 @@ Status CheckReleaseFresh(const Release& release, int64_t now_unix, std::string_v
                         FormatReleaseDate(now_unix) +
                         ", so the mirror is stale or is replaying old metadata")
       .Hint(
-          "if this is a dated snapshot archive, turn the check off for this repository "
-          "with 'check-valid-until: false' (apt: [check-valid-until=no])");
+          "if this is a dated snapshot archive, turn the check off with "
+          "'contents.debian.allow-expired: true' (apt: [check-valid-until=no])");
 }
 
 }  // namespace cairn::deb

@@ -92,8 +92,8 @@ TEST_CASE("Valid-Until makes a release expire", "[repo][deb][release]") {
         "(Valid-Until); it is now Wed, 09 Dec 2026 23:13:44 UTC, so the mirror is stale or is "
         "replaying old metadata");
   CHECK(expired.error().hint() ==
-        "if this is a dated snapshot archive, turn the check off for this repository with "
-        "'check-valid-until: false' (apt: [check-valid-until=no])");
+        "if this is a dated snapshot archive, turn the check off with "
+        "'contents.debian.allow-expired: true' (apt: [check-valid-until=no])");
 }
 
 TEST_CASE("a Release without SHA256 is refused", "[repo][deb][release]") {
