@@ -198,7 +198,9 @@ Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t
                          rootfs::Tree& tree, Reporter& reporter) {
   const config::Image& image = *req.image;
   CAIRN_ASSIGN_OR_RETURN(auto installed,
-                         compose::InstallDebPackages(ab.debs, ab.deb_arch, tree, epoch, reporter));
+                         compose::InstallDebPackages(ab.debs, ab.deb_arch, tree, epoch,
+                                                     req.staging / ("unpack-" + ab.arch),
+                                                     reporter));
   std::vector<compose::InstalledDeb> db;
   for (auto& p : installed) {
     compose::InstalledDeb d;
