@@ -3,10 +3,14 @@
 //
 //   cairn-bench-floor inflate FILE...      inflate every gzip member of each file once
 //   cairn-bench-floor deflate LEVEL BLOB   inflate BLOB (a layer), deflate the tar at LEVEL
+//   cairn-bench-floor deb FILE.deb...      decompress each .deb's data.tar member once
+//                                          (xz with liblzma, gz with zlib)
 //
 // Prints one line "seconds=S bytes_in=I bytes_out=O" (seconds: wall time
-// spent inside inflate() or deflate() only, as oci::LayerTimings counts it).
+// spent inside inflate(), deflate() or lzma_code() only, as oci::LayerTimings
+// counts it; bytes_in for `deb` is the compressed data.tar members).
 // A benchmark tool only: it is neither installed nor tested.
+#include <lzma.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -112,14 +116,107 @@ int Deflate(int level, const char* blob) {
   return 0;
 }
 
+// The data.tar member of the ar archive at `path`: its name and bytes.
+std::string ReadDataMember(const char* path, std::vector<unsigned char>& data) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) Die(std::string("cannot open '") + path + "': " + std::strerror(errno));
+  char magic[8];
+  if (std::fread(magic, 1, 8, f) != 8 || std::memcmp(magic, "!<arch>\n", 8) != 0)
+    Die(std::string("'") + path + "' is not an ar archive (expected a .deb)");
+  char header[60];
+  while (std::fread(header, 1, sizeof header, f) == sizeof header) {
+    std::string name(header, 16);
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty() && name.back() == '/') name.pop_back();  // GNU ar
+    long size = std::strtol(std::string(header + 48, 10).c_str(), nullptr, 10);
+    if (name.rfind("data.tar", 0) == 0) {
+      data.resize(static_cast<size_t>(size));
+      if (std::fread(data.data(), 1, data.size(), f) != data.size())
+        Die(std::string("truncated member '") + name + "' in '" + path + "'");
+      std::fclose(f);
+      return name;
+    }
+    if (std::fseek(f, size + (size & 1), SEEK_CUR) != 0) break;
+  }
+  Die(std::string("no data.tar member in '") + path + "'");
+}
+
+// Decompresses `in` (an .xz stream) into a scratch buffer; returns the seconds
+// spent in lzma_code().
+double Unxz(const std::vector<unsigned char>& in, const char* path, Totals& t) {
+  lzma_stream zs = LZMA_STREAM_INIT;
+  if (lzma_stream_decoder(&zs, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+    Die("lzma_stream_decoder failed");
+  std::vector<unsigned char> out(kChunk);
+  zs.next_in = in.data();
+  zs.avail_in = in.size();
+  double seconds = 0;
+  lzma_ret rc = LZMA_OK;
+  while (rc == LZMA_OK) {
+    zs.next_out = out.data();
+    zs.avail_out = out.size();
+    auto start = Clock::now();
+    rc = lzma_code(&zs, zs.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    t.bytes_out += out.size() - zs.avail_out;
+  }
+  lzma_end(&zs);
+  if (rc != LZMA_STREAM_END) Die(std::string("bad xz data in '") + path + "'");
+  return seconds;
+}
+
+double InflateMemory(const std::vector<unsigned char>& in, const char* path, Totals& t) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) Die("inflateInit2 failed");
+  std::vector<unsigned char> out(kChunk);
+  zs.next_in = const_cast<unsigned char*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  double seconds = 0;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    auto start = Clock::now();
+    rc = inflate(&zs, Z_NO_FLUSH);
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    t.bytes_out += out.size() - zs.avail_out;
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) Die(std::string("bad gzip data in '") + path + "'");
+  return seconds;
+}
+
+int Debs(int argc, char** argv) {
+  Totals t;
+  std::vector<unsigned char> data;
+  for (int i = 0; i < argc; ++i) {
+    std::string name = ReadDataMember(argv[i], data);
+    t.bytes_in += data.size();
+    if (name == "data.tar.xz") {
+      t.seconds += Unxz(data, argv[i], t);
+    } else if (name == "data.tar.gz") {
+      t.seconds += InflateMemory(data, argv[i], t);
+    } else if (name == "data.tar") {
+      t.bytes_out += data.size();
+    } else {
+      Die("unsupported member '" + name + "' in '" + argv[i] +
+          "' (expected data.tar.xz, data.tar.gz or data.tar)");
+    }
+  }
+  std::printf("seconds=%.4f bytes_in=%llu bytes_out=%llu\n", t.seconds, t.bytes_in, t.bytes_out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "inflate" && argc > 2) return Inflate(argc - 2, argv + 2);
   if (mode == "deflate" && argc == 4) return Deflate(std::atoi(argv[2]), argv[3]);
+  if (mode == "deb" && argc > 2) return Debs(argc - 2, argv + 2);
   std::fprintf(stderr,
                "usage: cairn-bench-floor inflate FILE...\n"
-               "       cairn-bench-floor deflate LEVEL LAYER_BLOB\n");
+               "       cairn-bench-floor deflate LEVEL LAYER_BLOB\n"
+               "       cairn-bench-floor deb FILE.deb...\n");
   return 2;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -9,8 +10,13 @@
 #include "cairn/effects/base_files.h"
 #include "cairn/effects/deb_accounts.h"
 #include "cairn/effects/ldconfig.h"
+#include "cairn/effects/postinst_files.h"
 #include "cairn/effects/systemd_units.h"
+#include "cairn/effects/tmpfiles.h"
+#include "cairn/effects/pam_auth_update.h"
+#include "cairn/effects/update_rc_d.h"
 #include "cairn/interrupt.h"
+#include "compose/deb_unpack_ahead.h"
 #include "compose/paths.h"
 
 namespace cairn::compose {
@@ -34,6 +40,49 @@ std::vector<std::string> MergedUsrDirs(const std::string& deb_arch) {
   return dirs;
 }
 
+// Debian's glibc has slibdir /lib/<triplet> and libdir /usr/lib/<triplet>, so ldconfig's
+// built-in directories are those two, then /lib and /usr/lib (`ldconfig -v` on bookworm
+// lists them as "<builtin>"). /lib64, which holds only the loader's link, is never scanned:
+// the cache has one path for ld-linux-x86-64.so.2, as ldconfig writes it.
+std::vector<std::string> DebianLdconfigDirs(const std::string& apk_arch) {
+  static const std::pair<const char*, const char*> kTriplets[] = {
+      {"x86_64", "x86_64-linux-gnu"},       {"aarch64", "aarch64-linux-gnu"},
+      {"armv7", "arm-linux-gnueabihf"},     {"x86", "i386-linux-gnu"},
+      {"ppc64le", "powerpc64le-linux-gnu"}, {"s390x", "s390x-linux-gnu"},
+      {"riscv64", "riscv64-linux-gnu"},
+  };
+  for (const auto& [arch, triplet] : kTriplets)
+    if (apk_arch == arch)
+      return {fmt::format("/lib/{}", triplet), fmt::format("/usr/lib/{}", triplet), "/lib",
+              "/usr/lib"};
+  return {};  // the upstream set
+}
+
+// dpkg-divert --add, as dpkg records it in var/lib/dpkg/diversions.
+struct DpkgDiversion {
+  std::string file, divert_to, package;
+};
+
+// dash's postinst claims /bin/sh and its manual page through a shell function
+// whose arguments are variables, so the scan cannot read them; this is what
+// it does on a first install (bookworm's dash 0.5.12).
+std::vector<DpkgDiversion> DashDiversions(const std::string& postinst) {
+  if (postinst.find("claim_binsh") == std::string::npos) return {};
+  return {{"/bin/sh", "/bin/sh.distrib", "dash"},
+          {"/usr/share/man/man1/sh.1.gz", "/usr/share/man/man1/sh.distrib.1.gz", "dash"}};
+}
+
+// var/lib/dpkg/diversions: three lines per diversion, the newest first, as
+// dpkg-divert writes it; only written when there is one.
+Status WriteDiversions(const std::vector<DpkgDiversion>& added, rootfs::Tree& tree,
+                       int64_t mtime) {
+  if (added.empty()) return {};
+  std::string text;
+  for (auto it = added.rbegin(); it != added.rend(); ++it)
+    text += it->file + "\n" + it->divert_to + "\n" + it->package + "\n";
+  return tree.AddFile("var/lib/dpkg/diversions", text, 0644, 0, 0, mtime);
+}
+
 }  // namespace
 
 Result<OpenedDeb> OpenDeb(const std::filesystem::path& path, const std::string& name,
@@ -54,6 +103,7 @@ Result<OpenedDeb> OpenDeb(const std::filesystem::path& path, const std::string& 
 Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<OpenedDeb>& packages,
                                                             const std::string& deb_arch,
                                                             rootfs::Tree& tree, int64_t epoch,
+                                                            const std::filesystem::path& scratch,
                                                             Reporter& reporter) {
   for (const std::string& d : MergedUsrDirs(deb_arch)) {
     CAIRN_TRY(tree.AddDirectory("usr/" + d, 0755, 0, 0, epoch));
@@ -61,6 +111,8 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
   }
   std::vector<InstalledDebPackage> out;
   out.reserve(packages.size());
+  unsigned cores = std::thread::hardware_concurrency();
+  DebUnpackAhead ahead(packages, scratch, cores == 0 ? 1 : cores);
   for (size_t i = 0; i < packages.size(); ++i) {
     CAIRN_TRY(CheckInterrupted());
     const OpenedDeb& pkg = packages[i];
@@ -71,7 +123,11 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
     rec.md5sums_text = pkg.file.md5sums_text();
     rec.conffiles_text = pkg.file.conffiles_text();
     rec.control_files = pkg.file.control_files();
-    Status st = pkg.file.ForEachDataEntry(
+    auto tar = ahead.Get(i);
+    if (!tar.ok())
+      return std::move(tar).error().Context(fmt::format("installing '{}'", Label(pkg.package)));
+    Status st = pkg.file.ForEachDecompressedEntry(
+        *tar,
         [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
           rec.paths.push_back(entry.path);
           CAIRN_ASSIGN_OR_RETURN(std::string final_path, FinalPath(tree, entry.path));
@@ -98,6 +154,7 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
           return tree.Add(entry, content, static_cast<int>(i));
         });
     if (!st.ok()) return std::move(st).error().Context(fmt::format("installing '{}'", Label(pkg.package)));
+    ahead.Release(i);
     for (const char* script : {"preinst", "postinst"}) {
       auto it = pkg.file.scripts().find(script);
       if (it != pkg.file.scripts().end())
@@ -116,11 +173,45 @@ Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
   CAIRN_TRY(effects::ApplyShadow(tree, t));
   std::vector<std::string> log;
   CAIRN_TRY(effects::ApplySysusers(tree, t, &log));
+  std::set<std::string> names;
+  for (const auto& pkg : installed) names.insert(pkg.package.name);
+  CAIRN_TRY(effects::ApplyPostinstFiles(tree, names, t, &log));
+
+  // `systemd-tmpfiles --create NAME.conf...` as the scripts call it (after
+  // sysusers: the configs name its groups). systemd's postinst makes
+  // var/log/journal first, which a 'z' line then adjusts.
+  std::vector<std::string> tmpfiles;
+  for (const auto& pkg : installed)
+    for (const auto& s : pkg.scripts)
+      for (const auto& run : s.tools)
+        if (run.tool == "systemd-tmpfiles")
+          for (const auto& a : run.args)
+            if (a.size() > 5 && a.compare(a.size() - 5, 5, ".conf") == 0) tmpfiles.push_back(a);
+  if (!tmpfiles.empty()) {
+    if (names.count("systemd") && !tree.Find("var/log/journal"))
+      CAIRN_TRY(tree.AddDirectory("var/log/journal", 0755, 0, 0, t));
+    CAIRN_TRY(effects::ApplyTmpfiles(tree, tmpfiles, t, &log));
+  }
 
   std::vector<effects::AlternativeInstall> alternatives;
   std::vector<std::string> units = spec.enable_units;
+  // `systemctl enable` (systemd's own postinst enables getty@tty1, remote-fs.target and
+  // systemd-pstore this way) makes the links only: no deb-systemd-helper state.
+  std::vector<std::string> systemctl_units;
+  std::vector<DpkgDiversion> diversions;
   for (const auto& pkg : installed) {
+    if (pkg.package.name == "dash") {
+      auto it = pkg.control_files.find("postinst");
+      if (it != pkg.control_files.end())
+        for (auto& d : DashDiversions(it->second)) diversions.push_back(std::move(d));
+    }
     for (const auto& s : pkg.scripts) {
+      for (const auto& d : s.diversions) {
+        // Only what the scan read literally; a renamed file is not moved here.
+        if (!d.add || d.local || d.file.empty()) continue;
+        diversions.push_back({d.file, d.divert_to.empty() ? d.file + ".distrib" : d.divert_to,
+                              d.package.empty() ? pkg.package.name : d.package});
+      }
       for (const auto& a : s.accounts) {
         std::string source = fmt::format("package {} ({})", pkg.package.name, s.script);
         if (a.kind == effects::AccountAction::Kind::kGroup) {
@@ -149,16 +240,36 @@ Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
       for (const auto& alt : s.alternatives) alternatives.push_back(alt);
       for (const auto& u : s.units) {
         // On a first install only the "enable" branch of debhelper's block runs.
-        if (u.verb == "enable" && !u.user) units.insert(units.end(), u.units.begin(), u.units.end());
+        if (u.verb != "enable" || u.user) continue;
+        auto& into = u.tool == "systemctl" ? systemctl_units : units;
+        into.insert(into.end(), u.units.begin(), u.units.end());
       }
       std::string skipped = effects::SkippedCommandsLine(s);
       if (!skipped.empty()) reporter.Verbose(skipped);
     }
   }
   CAIRN_TRY(effects::ApplyAlternatives(tree, alternatives, t, &log));
+  CAIRN_TRY(WriteDiversions(diversions, tree, t));
+  if (names.count("libpam-runtime")) CAIRN_TRY(effects::ApplyPamAuthUpdate(tree, t, &log));
+  // `update-rc.d NAME defaults` on a first install; the scan lists such calls
+  // as unrecognised, so the known one is named here: util-linux-extra's
+  // postinst, guarded by [ -x /etc/init.d/hwclock.sh ].
+  std::vector<std::string> rc_scripts;
+  if (names.count("util-linux-extra")) {
+    const rootfs::Node* n = tree.Find("etc/init.d/hwclock.sh");
+    if (n && (n->meta.mode & 0111)) rc_scripts.push_back("hwclock.sh");
+  }
+  CAIRN_TRY(effects::UpdateRcDefaults(tree, rc_scripts, t, &log));
+  for (const std::string& unit : systemctl_units) {
+    // Scripts write `systemctl enable UNIT || true`: a unit that is not there is skipped.
+    Status st = effects::EnableUnits(tree, {unit}, &log, t);
+    if (!st.ok() && st.error().code() != Code::kNotFound) return st;
+    if (!st.ok()) log.push_back(fmt::format("systemctl: {}; skipped", st.error().message()));
+  }
   if (!units.empty()) CAIRN_TRY(effects::DebSystemdHelperEnable(tree, units, &log, t));
   effects::LdSoCacheOptions ld;
   ld.arch = spec.apk_arch;
+  ld.trusted_dirs = DebianLdconfigDirs(spec.apk_arch);
   CAIRN_TRY(effects::WriteLdSoCache(tree, t, ld, reporter));
   CAIRN_TRY(effects::ResetMachineId(tree, t));
   for (const auto& line : log) reporter.Debug(line);

@@ -10,6 +10,7 @@
 //   CAIRN_TRY(ApplyDebianEffects(installed, spec, tree, reporter));
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,10 +44,12 @@ struct InstalledDebPackage {
 };
 
 /// Creates the merged-/usr links (bin, sbin, lib and the arch's lib64 ->
-/// usr/...) and streams every package into the tree in order.
+/// usr/...) and streams every package into the tree in order; data members
+/// are decompressed ahead on other threads into plain tars under `scratch`.
 Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<OpenedDeb>& packages,
                                                             const std::string& deb_arch,
                                                             rootfs::Tree& tree, int64_t epoch,
+                                                            const std::filesystem::path& scratch,
                                                             Reporter& reporter);
 
 struct DebEffectsSpec {
@@ -56,8 +59,12 @@ struct DebEffectsSpec {
 };
 
 /// The scripts' effects, natively: base-passwd, base-files, shadow, sysusers.d,
-/// the accounts scripts create, alternatives, unit enablement, ld.so.cache,
-/// an empty machine-id. Logs one "skipped:" line per script with commands left.
+/// the small files postinsts copy or touch (ApplyPostinstFiles: nsswitch.conf,
+/// shells, opasswd, environment, faillog, subuid, subgid), the accounts scripts
+/// create, alternatives, unit enablement (`systemctl enable` as links only,
+/// `deb-systemd-helper enable` with its state), ld.so.cache with Debian's
+/// ldconfig directories, an empty machine-id. Logs one "skipped:" line per
+/// script with commands left.
 Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
                           const DebEffectsSpec& spec, rootfs::Tree& tree, Reporter& reporter);
 

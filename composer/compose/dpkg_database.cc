@@ -138,7 +138,8 @@ Result<deb::Paragraph> ParseDpkgControl(std::string_view text) {
       if (p.fields.empty() || ended)
         return error(line_no, "continuation line without a field (expected 'Name: value')");
       if (TrimSpace(line).empty())
-        return error(line_no, fmt::format("blank line in value of field '{}'", p.fields.back().name));
+        return error(line_no,
+                     fmt::format("blank line in value of field '{}'", p.fields.back().name));
       p.fields.back().value += '\n';
       p.fields.back().value += line;
       continue;
@@ -226,11 +227,8 @@ constexpr size_t kNumKnown = std::size(kKnownFields);
 
 // dpkg's old names for some fields (its `nicknames` table).
 constexpr std::pair<std::string_view, std::string_view> kNicknames[] = {
-    {"Recommended", "Recommends"},
-    {"Optional", "Suggests"},
-    {"Class", "Priority"},
-    {"Package-Revision", "Revision"},
-    {"Package_Revision", "Revision"},
+    {"Recommended", "Recommends"},    {"Optional", "Suggests"},         {"Class", "Priority"},
+    {"Package-Revision", "Revision"}, {"Package_Revision", "Revision"},
 };
 
 int KnownIndex(std::string_view name) {
@@ -282,8 +280,8 @@ Result<std::vector<Conffile>> ParseConffiles(std::string_view text) {
     size_t eol = text.find('\n', pos);
     std::string_view line = text.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
     if (eol == std::string_view::npos) {
-      return IntegrityError(
-          fmt::format("conffiles: '{}' is not followed by a newline (expected one per line)", line));
+      return IntegrityError(fmt::format(
+          "conffiles: '{}' is not followed by a newline (expected one per line)", line));
     }
     pos = eol + 1;
     while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
@@ -294,9 +292,9 @@ Result<std::vector<Conffile>> ParseConffiles(std::string_view text) {
       std::string_view flag = line.substr(0, space);
       std::string_view name = space == std::string_view::npos ? "" : line.substr(space + 1);
       if (space == std::string_view::npos || (!name.empty() && name[0] != '/')) {
-        return IntegrityError(fmt::format(
-            "conffiles: conffile name '{}' is not an absolute path (expected '/...')",
-            space == std::string_view::npos ? line : name));
+        return IntegrityError(
+            fmt::format("conffiles: conffile name '{}' is not an absolute path (expected '/...')",
+                        space == std::string_view::npos ? line : name));
       }
       if (name.empty())
         return IntegrityError(fmt::format("conffiles: no conffile name after flag '{}'", flag));
@@ -340,9 +338,8 @@ Result<std::vector<Interest>> ParseTriggers(std::string_view text) {
     std::string_view directive = line.substr(0, end);
     std::string_view name = TrimSpace(line.substr(end));
     if (name.empty()) {
-      return IntegrityError(
-          fmt::format("triggers:{}: '{}' names no trigger (expected 'directive name')", line_no,
-                      line));
+      return IntegrityError(fmt::format(
+          "triggers:{}: '{}' names no trigger (expected 'directive name')", line_no, line));
     }
     for (char c : name) {
       if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0177) {
@@ -361,10 +358,10 @@ Result<std::vector<Interest>> ParseTriggers(std::string_view text) {
       out.push_back(Interest{std::string(name), directive == "interest-noawait"});
     } else if (directive != "activate" && directive != "activate-await" &&
                directive != "activate-noawait") {
-      return IntegrityError(fmt::format(
-          "triggers:{}: unknown directive '{}' (expected 'interest', 'interest-await', "
-          "'interest-noawait', 'activate', 'activate-await' or 'activate-noawait')",
-          line_no, directive));
+      return IntegrityError(
+          fmt::format("triggers:{}: unknown directive '{}' (expected 'interest', 'interest-await', "
+                      "'interest-noawait', 'activate', 'activate-await' or 'activate-noawait')",
+                      line_no, directive));
     }
   }
   return out;
@@ -402,8 +399,7 @@ Result<Record> ReadRecord(const InstalledDeb& deb, size_t index, const DpkgDatab
   const std::string who = fmt::format("package '{}'", r.name);
 
   if (r.multi_arch_same && r.arch == "all") {
-    return IntegrityError(
-        fmt::format("{} has 'Multi-Arch: same' but is architecture 'all'", who));
+    return IntegrityError(fmt::format("{} has 'Multi-Arch: same' but is architecture 'all'", who));
   }
   const auto& foreign = spec.foreign_architectures;
   if (r.arch != "all" && r.arch != spec.architecture &&
@@ -415,8 +411,8 @@ Result<Record> ReadRecord(const InstalledDeb& deb, size_t index, const DpkgDatab
       if (i > 0) expected += i + 1 == allowed.size() ? " or " : ", ";
       expected += "'" + allowed[i] + "'";
     }
-    return Error(Code::kUnsatisfiable, fmt::format("{} is for architecture '{}' (expected {})",
-                                                   who, r.arch, expected));
+    return Error(Code::kUnsatisfiable,
+                 fmt::format("{} is for architecture '{}' (expected {})", who, r.arch, expected));
   }
   r.needs_arch = r.multi_arch_same || !(r.arch == spec.architecture || r.arch == "all");
 
@@ -576,8 +572,8 @@ Result<std::string> GeneratedMd5sums(const Record& r, const rootfs::Tree& tree) 
 }
 
 bool IsScript(std::string_view member) {
-  return member == "preinst" || member == "postinst" || member == "prerm" ||
-         member == "postrm" || member == "config";
+  return member == "preinst" || member == "postinst" || member == "prerm" || member == "postrm" ||
+         member == "config";
 }
 
 std::string Admin(std::string_view rel) { return fmt::format("{}/{}", kAdminDir, rel); }
@@ -597,8 +593,7 @@ Status WriteInfoFiles(const Record& r, rootfs::Tree& tree, int64_t t) {
   for (const auto& [member, text] : r.deb->control_members) {
     // These three have fields of their own (control is the status stanza).
     if (member == "control" || member == "md5sums" || member == "conffiles") continue;
-    CAIRN_TRY(
-        tree.AddFile(stem + "." + member, text, IsScript(member) ? 0755 : 0644, 0, 0, t));
+    CAIRN_TRY(tree.AddFile(stem + "." + member, text, IsScript(member) ? 0755 : 0644, 0, 0, t));
   }
   return {};
 }
@@ -625,11 +620,10 @@ Status WriteTriggerInterests(const std::vector<Record>& install_order, rootfs::T
       } else {
         // dpkg rewrites the file without the package's old line, then appends.
         auto& lines = explicit_interests[in.trigger];
-        lines.erase(std::remove_if(lines.begin(), lines.end(),
-                                   [&](const std::string& l) {
-                                     return l.substr(0, l.find('/')) == who;
-                                   }),
-                    lines.end());
+        lines.erase(
+            std::remove_if(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.substr(0, l.find('/')) == who; }),
+            lines.end());
         lines.push_back(entry);
       }
     }
@@ -680,14 +674,14 @@ Status WriteDpkgDatabase(const std::vector<InstalledDeb>& installed, const DpkgD
     }
   }
 
-  for (std::string_view dir : {"", "/info", "/triggers", "/updates", "/alternatives", "/parts"})
-    CAIRN_TRY(tree.AddDirectory(std::string(kAdminDir) + std::string(dir), 0755, 0, 0, t));
-
   std::string status;
   for (const Record* r : sorted) {
     CAIRN_ASSIGN_OR_RETURN(std::string stanza, Stanza(*r, tree));
     status += stanza + "\n";
   }
+
+  for (std::string_view dir : {"", "/info", "/triggers", "/updates", "/alternatives", "/parts"})
+    CAIRN_TRY(tree.AddDirectory(std::string(kAdminDir) + std::string(dir), 0755, 0, 0, t));
   for (const Record& r : records) CAIRN_TRY(WriteInfoFiles(r, tree, t));
   CAIRN_TRY(tree.AddFile(Admin("status"), status, 0644, 0, 0, t));
   CAIRN_TRY(tree.AddFile(Admin("info/format"), "1\n", 0644, 0, 0, t));

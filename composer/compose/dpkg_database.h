@@ -42,9 +42,9 @@ struct InstalledDeb {
 
 /// What the database says about the system as a whole.
 struct DpkgDatabaseSpec {
-  std::string architecture;                     ///< dpkg's native architecture, "amd64"
+  std::string architecture;                        ///< dpkg's native architecture, "amd64"
   std::vector<std::string> foreign_architectures;  ///< as `dpkg --add-architecture` adds them
-  int64_t epoch = 0;                            ///< mtime of every file written
+  int64_t epoch = 0;                               ///< mtime of every file written
 };
 
 /// Writes var/lib/dpkg: `status` (every package "install ok installed",
@@ -54,8 +54,11 @@ struct DpkgDatabaseSpec {
 /// Unincorp,Lock,<name>} from the packages' `interest` directives, the lock
 /// files and the updates/alternatives/parts directories; all root:root with
 /// mtime spec.epoch. Nothing is marked pending: cairn applies the effects of
-/// scripts and triggers itself. Malformed control data is kIntegrity; two
-/// packages that dpkg could not have installed together are kUnsatisfiable.
+/// scripts and triggers itself. Call it once every package is unpacked and
+/// before anything edits a conffile: dpkg records the shipped content's MD5,
+/// and `tree` is where it is read. Malformed control data is kIntegrity; two
+/// packages that dpkg could not have installed together, or a package for an
+/// architecture not in `spec`, are kUnsatisfiable.
 Status WriteDpkgDatabase(const std::vector<InstalledDeb>& installed, const DpkgDatabaseSpec& spec,
                          rootfs::Tree& tree);
 

@@ -275,7 +275,8 @@ Status WriteLdSoCache(rootfs::Tree& tree, int64_t epoch, const LdSoCacheOptions&
     size_t end = text.find_first_of(" \t\r\n");
     arch = text.substr(0, end);
   }
-  const ArchInfo info = ArchFor(arch);
+  ArchInfo info = ArchFor(arch);
+  if (!options.trusted_dirs.empty()) info.trusted = options.trusted_dirs;
 
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> dirs,
                          internal::ReadLdSoConf(tree, kConf, reporter));

@@ -41,14 +41,17 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
   CommandResult result;
   char out_tmpl[] = "/tmp/cairn-test-out.XXXXXX";
   char err_tmpl[] = "/tmp/cairn-test-err.XXXXXX";
-  int out_fd = ::mkstemp(out_tmpl);
-  int err_fd = ::mkstemp(err_tmpl);
+  int out_fd = ::mkostemp(out_tmpl, O_CLOEXEC);
+  int err_fd = ::mkostemp(err_tmpl, O_CLOEXEC);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
+    // Nothing but stdin/stdout/stderr reaches the command (dash, for one,
+    // refuses descriptors above 9 that apt would hand it).
+    ::close_range(3, ~0U, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
     std::vector<char*> args;

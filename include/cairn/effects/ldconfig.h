@@ -54,6 +54,11 @@ struct LdSoCacheOptions {
   /// Text of the cache's generator extension; ldconfig writes e.g.
   /// "ldconfig (Debian GLIBC 2.36-9) stable release version 2.36".
   std::string generator = "cairn";
+  /// Built-in directories scanned after the ld.so.conf ones; empty: the
+  /// architecture's upstream glibc set (lib, lib64, ... and multiarch). Debian's
+  /// glibc differs (see DebianLdconfigDirs in compose/deb_install.cc): it never
+  /// scans lib64, where only the dynamic loader's link lives.
+  std::vector<std::string> trusted_dirs;
 };
 
 /// glibc's _dl_cache_libcmp: like strcmp, but runs of digits compare as
