@@ -9,6 +9,7 @@
 #include "cairn/effects/alternatives.h"
 #include "cairn/effects/base_files.h"
 #include "cairn/effects/deb_accounts.h"
+#include "cairn/effects/depmod.h"
 #include "cairn/effects/ldconfig.h"
 #include "cairn/effects/postinst_files.h"
 #include "cairn/effects/systemd_units.h"
@@ -244,7 +245,13 @@ Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
         auto& into = u.tool == "systemctl" ? systemctl_units : units;
         into.insert(into.end(), u.units.begin(), u.units.end());
       }
-      std::string skipped = effects::SkippedCommandsLine(s);
+      // Commands this function does natively below are not "skipped".
+      effects::ScriptActions shown = s;
+      std::erase_if(shown.unrecognised, [&](const std::string& cmd) {
+        return (cmd == "pam-auth-update" && pkg.package.name == "libpam-runtime") ||
+               (cmd == "update-rc.d" && pkg.package.name == "util-linux-extra");
+      });
+      std::string skipped = effects::SkippedCommandsLine(shown);
       if (!skipped.empty()) reporter.Verbose(skipped);
     }
   }
@@ -271,6 +278,8 @@ Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
   ld.arch = spec.apk_arch;
   ld.trusted_dirs = DebianLdconfigDirs(spec.apk_arch);
   CAIRN_TRY(effects::WriteLdSoCache(tree, t, ld, reporter));
+  // What linux-image's postinst (/etc/kernel/postinst.d) does with depmod.
+  if (!spec.scratch.empty()) CAIRN_TRY(effects::RunDepmod(tree, spec.scratch, t, &log));
   CAIRN_TRY(effects::ResetMachineId(tree, t));
   for (const auto& line : log) reporter.Debug(line);
   return {};

@@ -56,15 +56,17 @@ struct DebEffectsSpec {
   std::string apk_arch;            ///< for the ld.so cache
   std::vector<std::string> enable_units;  ///< declared units to enable
   int64_t epoch = 0;
+  std::filesystem::path scratch;  ///< host directory for depmod's copy of module trees
 };
 
 /// The scripts' effects, natively: base-passwd, base-files, shadow, sysusers.d,
 /// the small files postinsts copy or touch (ApplyPostinstFiles: nsswitch.conf,
 /// shells, opasswd, environment, faillog, subuid, subgid), the accounts scripts
 /// create, alternatives, unit enablement (`systemctl enable` as links only,
-/// `deb-systemd-helper enable` with its state), ld.so.cache with Debian's
-/// ldconfig directories, an empty machine-id. Logs one "skipped:" line per
-/// script with commands left.
+/// `deb-systemd-helper enable` with its state), systemd-tmpfiles --create,
+/// pam-auth-update, update-rc.d defaults, dash's diversions, ld.so.cache with
+/// Debian's ldconfig directories, depmod data for every kernel with modules,
+/// an empty machine-id. Logs one "skipped:" line per script with commands left.
 Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
                           const DebEffectsSpec& spec, rootfs::Tree& tree, Reporter& reporter);
 

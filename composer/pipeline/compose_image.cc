@@ -222,6 +222,7 @@ Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t
   compose::DebEffectsSpec fx;
   fx.apk_arch = ab.arch;
   fx.epoch = epoch;
+  fx.scratch = req.staging / ("depmod-" + ab.arch);
   CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
   CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
   CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
