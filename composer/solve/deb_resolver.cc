@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 #include "solve/solv_pool.h"
 
 namespace cairn::solve {
@@ -568,6 +570,16 @@ Error Resolver::Explain(const SolvSolver& solver, int problems,
     out += "\n  problem " + std::to_string(i) + ": " + lines[0];
     for (size_t k = 1; k < lines.size(); ++k) out += "\n    " + lines[k];
     for (const auto& o : origins) out += "\n    " + o.second;
+    // libsolv's own ways out, as apt-like tools print them; the jobs that
+    // only carry apt's alternative preference are not worth offering.
+    int shown = 0;
+    for (const auto& solution : solver.Solutions(i)) {
+      bool favor = std::any_of(solution.begin(), solution.end(), [](const std::string& e) {
+        return e.find("favor") != std::string::npos;
+      });
+      if (favor || solution.empty() || shown == 3) continue;
+      out += fmt::format("\n    solution {}: {}", ++shown, fmt::join(solution, "; "));
+    }
   }
   Error err(Code::kUnsatisfiable, out);
   if (first_request >= 0 && requests[first_request].loc.known()) {

@@ -223,4 +223,19 @@ std::vector<SolvRuleInfo> SolvSolver::ProblemRules(int problem) const {
   return out;
 }
 
+std::vector<std::vector<std::string>> SolvSolver::Solutions(int problem) const {
+  std::vector<std::vector<std::string>> out;
+  Solver* solv = solver_.get();
+  for (Id s = solver_next_solution(solv, problem, 0); s; s = solver_next_solution(solv, problem, s)) {
+    std::vector<std::string> elements;
+    Id p = 0, rp = 0;
+    for (Id e = solver_next_solutionelement(solv, problem, s, 0, &p, &rp); e;
+         e = solver_next_solutionelement(solv, problem, s, e, &p, &rp)) {
+      elements.emplace_back(solver_solutionelement2str(solv, p, rp));
+    }
+    out.push_back(std::move(elements));
+  }
+  return out;
+}
+
 }  // namespace cairn::solve::internal

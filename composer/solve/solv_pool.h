@@ -147,6 +147,9 @@ class SolvSolver {
   /// Every rule taking part in problem `problem` (1-based), the problem's
   /// main rule first.
   std::vector<SolvRuleInfo> ProblemRules(int problem) const;
+  /// libsolv's ways out of problem `problem`: each solution as the texts of
+  /// its elements ("do not ask to install a package providing app", ...).
+  std::vector<std::vector<std::string>> Solutions(int problem) const;
 
  private:
   struct Deleter {

@@ -261,7 +261,8 @@ Provides: unversioned-virtual
           "unable to select packages:\n"
           "  problem 1: nothing provides 'unversioned-virtual (>= 1)' needed by "
           "'needs-versioned 1'\n"
-          "    required by: request 'needs-versioned'");
+          "    required by: request 'needs-versioned'\n"
+          "    solution 1: do not ask to install needs-versioned");
   }
 }
 
@@ -339,7 +340,9 @@ Depends: oldlib (= 1)
           "  problem 1: package 'sysvinit-core 3.06' conflicts with 'systemd-sysv' provided by "
           "'systemd-sysv 252'\n"
           "    required by: request 'sysvinit-core' (images/x.yaml:3:7)\n"
-          "    required by: request 'systemd-sysv' (images/x.yaml:4:7)");
+          "    required by: request 'systemd-sysv' (images/x.yaml:4:7)\n"
+          "    solution 1: do not ask to install systemd-sysv\n"
+          "    solution 2: do not ask to install sysvinit-core");
     CHECK(e.loc().line == 3);
   }
   SECTION("Breaks steers the version") {
@@ -353,7 +356,9 @@ Depends: oldlib (= 1)
           "providers can be installed\n"
           "    package 'newtool 2' breaks 'oldlib (<< 2)' provided by 'oldlib 1'\n"
           "    required by: request 'newtool'\n"
-          "    required by: request 'pinned-user'");
+          "    required by: request 'pinned-user'\n"
+          "    solution 1: do not ask to install pinned-user\n"
+          "    solution 2: do not ask to install newtool");
   }
 }
 
@@ -556,7 +561,8 @@ Architecture: i386
     CHECK(e.message() ==
           "unable to select packages:\n"
           "  problem 1: nothing provides 'python3:i386' needed by 'needs-native-only:i386 1'\n"
-          "    required by: request 'needs-native-only:i386'");
+          "    required by: request 'needs-native-only:i386'\n"
+          "    solution 1: do not ask to install needs-native-only:i386");
   }
   SECTION("a package that is not Multi-Arch: same installs for one architecture") {
     Error e = Failure(u, {Req("tool"), Req("tool:i386")}, o);
@@ -565,7 +571,9 @@ Architecture: i386
           "  problem 1: cannot install both 'tool 1' and 'tool:i386 1' "
           "(only Multi-Arch: same packages are co-installable)\n"
           "    required by: request 'tool'\n"
-          "    required by: request 'tool:i386'");
+          "    required by: request 'tool:i386'\n"
+          "    solution 1: do not ask to install tool:i386\n"
+          "    solution 2: do not ask to install tool");
   }
   SECTION("Multi-Arch: same instances share one version") {
     auto v = u;
@@ -576,7 +584,9 @@ Architecture: i386
           "  problem 1: cannot install both 'libc6 2.36-9' and 'libc6:i386 2.36-8' "
           "(Multi-Arch: same packages must have one version)\n"
           "    required by: request 'libc6'\n"
-          "    required by: request 'libc6:i386'");
+          "    required by: request 'libc6:i386'\n"
+          "    solution 1: do not ask to install libc6:i386\n"
+          "    solution 2: do not ask to install libc6");
   }
   SECTION("architectures that are not configured") {
     Error e = Failure(u, {Req("gcc-12-base", deb::RelationOp::kAny, "", 6)});
@@ -655,7 +665,9 @@ Depends: openssl (>= 3.0.12)
         "providers can be installed\n"
         "    cannot install both 'openssl 3.0.11-1~deb12u2' and 'openssl 3.0.15-1~deb12u1'\n"
         "    required by: request 'openssl (= 3.0.11-1~deb12u2)' (images/x.yaml:5:7)\n"
-        "    required by: request 'curl' (images/x.yaml:6:7)");
+        "    required by: request 'curl' (images/x.yaml:6:7)\n"
+        "    solution 1: do not ask to install curl\n"
+        "    solution 2: do not ask to install openssl = 3.0.11-1~deb12u2");
   CHECK(e.loc().line == 5);
   // A pinned version that does not exist.
   e = Failure(u, {Req("openssl", deb::RelationOp::kEqual, "3.1", 7)});
@@ -663,7 +675,8 @@ Depends: openssl (>= 3.0.12)
         "unable to select packages:\n"
         "  problem 1: no package matches 'openssl (= 3.1)' (available: '3.0.11-1~deb12u2', "
         "'3.0.15-1~deb12u1')\n"
-        "    required by: request 'openssl (= 3.1)' (images/x.yaml:7:7)");
+        "    required by: request 'openssl (= 3.1)' (images/x.yaml:7:7)\n"
+        "    solution 1: do not ask to install openssl = 3.1");
 }
 
 TEST_CASE("an unsatisfiable request is explained", "[solve][deb]") {
@@ -688,6 +701,7 @@ Version: 2.36
         "  problem 1: nothing provides 'libssl3 (>= 3.2)' needed by 'app 2.0' "
         "(available: '3.0.11', '3.0.15')\n"
         "    required by: request 'app' (images/x.yaml:9:7)\n"
+        "    solution 1: do not ask to install app\n"
         "    - app\n"
         "        ^");
   Error unknown = Failure(u, {Req("ap", deb::RelationOp::kAny, "", 3)});
