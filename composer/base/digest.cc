@@ -14,7 +14,8 @@ struct Hasher::Ctx {
 
 Hasher::Hasher(DigestAlgo algo) : ctx_(std::make_unique<Ctx>()) {
   ctx_->md = EVP_MD_CTX_new();
-  const EVP_MD* md = algo == DigestAlgo::kSha1     ? EVP_sha1()
+  const EVP_MD* md = algo == DigestAlgo::kMd5      ? EVP_md5()
+                     : algo == DigestAlgo::kSha1   ? EVP_sha1()
                      : algo == DigestAlgo::kSha256 ? EVP_sha256()
                                                    : EVP_sha512();
   EVP_DigestInit_ex(ctx_->md, md, nullptr);
@@ -43,6 +44,12 @@ std::string Sha256(std::string_view data) {
   return h.Finish();
 }
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+std::string Md5Hex(std::string_view data) {
+  Hasher h = Hasher::Md5();
+  h.Update(data);
+  return HexEncode(h.Finish());
+}
 
 Result<std::string> Sha256FileHex(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");

@@ -12,12 +12,10 @@
 #include "compose/dpkg_database.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <map>
-#include <memory>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -64,33 +62,19 @@ std::string_view TrimSpace(std::string_view s) {
   return s;
 }
 
-// --- MD5 --------------------------------------------------------------------
-// dpkg records MD5s; base/digest.h offers only SHA, so the EVP call is made
-// here (as testrepo/deb_builder.cc does).
-struct EvpMdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
 // Lowercase hex MD5 of a regular file's content in the tree, streamed.
 Result<std::string> Md5OfNode(const rootfs::Tree& tree, const rootfs::Node& node) {
-  std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1)
-    return InternalError("cannot initialise an MD5 digest");
+  Hasher h = Hasher::Md5();
   std::array<char, 64 * 1024> buf;
   uint64_t offset = 0;
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(size_t n,
                            tree.store().ReadAt(node.content, offset, buf.data(), buf.size()));
     if (n == 0) break;
-    if (EVP_DigestUpdate(ctx.get(), buf.data(), n) != 1)
-      return InternalError("cannot update an MD5 digest");
+    h.Update(buf.data(), n);
     offset += n;
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
-    return InternalError("cannot finish an MD5 digest");
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return HexEncode(h.Finish());
 }
 
 bool IsRegular(const rootfs::Node* node) {

@@ -10,7 +10,6 @@
 #include "cairn/effects/pam_auth_update.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -61,14 +60,6 @@ const std::map<std::string, std::vector<std::string>>& KnownMd5sums() {
 
 void Log(std::vector<std::string>* log, std::string line) {
   if (log) log->push_back(std::move(line));
-}
-
-// base's Hasher has no MD5; pam-auth-update and the postinst compare md5sums.
-std::string Md5Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 // Lines as perl's <FH> returns them: each with its "\n" except perhaps the last.

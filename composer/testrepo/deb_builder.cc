@@ -5,8 +5,6 @@
 #include "cairn/testrepo/deb_builder.h"
 
 #include <fmt/format.h>
-// MD5 is only needed for md5sums, and base's Hasher has no MD5 yet.
-#include <openssl/evp.h>
 
 #include <set>
 #include <vector>
@@ -45,13 +43,6 @@ bool ValidRelPath(std::string_view p) {
     start = end + 1;
   }
   return true;
-}
-
-std::string Md5Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 // Paths named in conffiles, without the leading '/'. A line may carry flags

@@ -5,8 +5,6 @@
 #include "cairn/testrepo/deb_repo.h"
 
 #include <fmt/format.h>
-// MD5 is only needed for the MD5sum field, and base's Hasher has no MD5.
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <map>
@@ -26,13 +24,6 @@ namespace cairn::testrepo {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Md5Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
-}
 
 // The characters Debian policy (5.6.1, 5.6.12) allows; checked because the
 // values become path components of the pool.

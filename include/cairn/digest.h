@@ -14,10 +14,12 @@
 
 namespace cairn {
 
-enum class DigestAlgo { kSha1, kSha256, kSha512 };
+/// MD5 only for formats that record it (dpkg md5sums, Packages MD5sum); never to trust.
+enum class DigestAlgo { kMd5, kSha1, kSha256, kSha512 };
 
 class Hasher {
  public:
+  static Hasher Md5() { return Hasher(DigestAlgo::kMd5); }
   static Hasher Sha1() { return Hasher(DigestAlgo::kSha1); }
   static Hasher Sha256() { return Hasher(DigestAlgo::kSha256); }
   static Hasher Sha512() { return Hasher(DigestAlgo::kSha512); }
@@ -41,6 +43,8 @@ std::string Sha1(std::string_view data);
 std::string Sha256(std::string_view data);
 /// One-shot lowercase hex SHA-256.
 std::string Sha256Hex(std::string_view data);
+/// One-shot lowercase hex MD5 (dpkg's md5sums and Packages indexes record it).
+std::string Md5Hex(std::string_view data);
 /// Lowercase hex SHA-256 of a file's content.
 Result<std::string> Sha256FileHex(const std::string& path);
 

@@ -23,3 +23,12 @@ TEST_CASE("base64 round-trips with padding", "[base]") {
 
 }  // namespace
 }  // namespace cairn
+
+TEST_CASE("MD5 as md5sum(1) prints it", "[base][digest]") {
+  CHECK(cairn::Md5Hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(cairn::Md5Hex("hello\n") == "b1946ac92492d2347c6235b4d2611184");
+  cairn::Hasher h = cairn::Hasher::Md5();
+  h.Update("hel");
+  h.Update("lo\n");
+  CHECK(cairn::HexEncode(h.Finish()) == "b1946ac92492d2347c6235b4d2611184");
+}
