@@ -7,14 +7,12 @@
 #include <cerrno>
 #include <optional>
 
+#include "extract/libarchive_source.h"
+
 namespace cairn::extract {
 namespace internal {
 
-struct ReaderState {
-  std::string name;
-  ArchiveReader::Source source;
-  std::optional<Error> source_error;  // returned instead of libarchive's text
-};
+struct ReaderState : SourceState {};
 
 struct WriterState {
   std::string name;
@@ -27,27 +25,12 @@ struct WriterState {
 
 namespace {
 
+using internal::LibarchiveText;
+
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
-std::string LibarchiveText(archive* a) {
-  const char* s = archive_error_string(a);
-  if (s != nullptr && *s != '\0') return s;
-  return fmt::format("libarchive error {}", archive_errno(a));
-}
-
-la_ssize_t ReadCallback(archive* a, void* client, const void** buf) {
-  auto* state = static_cast<internal::ReaderState*>(client);
-  auto chunk = state->source();
-  if (!chunk.ok()) {
-    archive_set_error(a, EIO, "%s", chunk.error().message().c_str());
-    state->source_error = std::move(chunk).error();
-    return -1;
-  }
-  *buf = chunk->data();
-  return static_cast<la_ssize_t>(chunk->size());
-}
 
 la_ssize_t WriteCallback(archive* a, void* client, const void* buf, size_t size) {
   auto* state = static_cast<internal::WriterState*>(client);
@@ -98,7 +81,8 @@ Result<ArchiveReader> ArchiveReader::OpenStream(Source source, std::string name)
   state->name = std::move(name);
   state->source = std::move(source);
   CAIRN_ASSIGN_OR_RETURN(auto a, NewReadArchive());
-  if (archive_read_open(a.get(), state.get(), nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
+  if (archive_read_open(a.get(), static_cast<internal::SourceState*>(state.get()), nullptr,
+                        internal::ReadFromSource, nullptr) != ARCHIVE_OK) {
     if (state->source_error) return std::move(*state->source_error);
     return IntegrityError(
         fmt::format("'{}' is not a tar archive ({})", state->name, LibarchiveText(a.get())));

@@ -9,14 +9,12 @@
 #include <vector>
 
 #include "extract/input_file.h"
+#include "extract/libarchive_source.h"
 
 namespace cairn::extract {
 namespace internal {
 
-struct DecompressorState {
-  std::string name;
-  Decompressor::Source source;
-  std::optional<Error> source_error;  // returned instead of libarchive's text
+struct DecompressorState : SourceState {
   Compression compression = Compression::kNone;
   bool at_end = false;
 };
@@ -24,6 +22,8 @@ struct DecompressorState {
 }  // namespace internal
 
 namespace {
+
+using internal::LibarchiveText;
 
 constexpr size_t kChunk = 64 * 1024;
 
@@ -43,25 +43,6 @@ constexpr std::array<Format, 7> kFormats = {{
     {Compression::kLz4, "lz4", ARCHIVE_FILTER_LZ4},
 }};
 
-std::string LibarchiveText(archive* a) {
-  const char* s = archive_error_string(a);
-  if (s != nullptr && *s != '\0') return s;
-  // libarchive's gzip reader reports a stream cut inside its trailer
-  // without any text.
-  return fmt::format("libarchive error {}", archive_errno(a));
-}
-
-la_ssize_t ReadCallback(archive* a, void* client, const void** buf) {
-  auto* state = static_cast<internal::DecompressorState*>(client);
-  auto chunk = state->source();
-  if (!chunk.ok()) {
-    archive_set_error(a, EIO, "%s", chunk.error().message().c_str());
-    state->source_error = std::move(chunk).error();
-    return -1;
-  }
-  *buf = chunk->data();
-  return static_cast<la_ssize_t>(chunk->size());
-}
 
 la_ssize_t AppendCallback(archive*, void* client, const void* buf, size_t size) {
   static_cast<std::string*>(client)->append(static_cast<const char*>(buf), size);
@@ -138,7 +119,8 @@ Result<Decompressor> Decompressor::Open(Source source, std::string name,
       archive_read_support_format_empty(a.get()) != ARCHIVE_OK)
     return InternalError(fmt::format("libarchive set-up failed: {}", LibarchiveText(a.get())));
   archive_entry* entry = nullptr;
-  int r = archive_read_open(a.get(), state.get(), nullptr, ReadCallback, nullptr);
+  int r = archive_read_open(a.get(), static_cast<internal::SourceState*>(state.get()), nullptr,
+                            internal::ReadFromSource, nullptr);
   if (r == ARCHIVE_OK) r = archive_read_next_header(a.get(), &entry);
   if (r == ARCHIVE_EOF) {
     state->at_end = true;  // the empty format: no payload at all
