@@ -120,17 +120,17 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
     reporter.Progress(i + 1, packages.size(), "installing", Label(pkg.package));
     InstalledDebPackage rec;
     rec.package = pkg.package;
-    rec.control_text = pkg.file.control_text();
-    rec.md5sums_text = pkg.file.md5sums_text();
-    rec.conffiles_text = pkg.file.conffiles_text();
-    rec.control_files = pkg.file.control_files();
+    rec.record.control_text = pkg.file.control_text();
+    rec.record.md5sums_text = pkg.file.md5sums_text();
+    rec.record.conffiles_text = pkg.file.conffiles_text();
+    rec.record.control_members = pkg.file.control_files();  // the database skips control etc.
     auto tar = ahead.Get(i);
     if (!tar.ok())
       return std::move(tar).error().Context(fmt::format("installing '{}'", Label(pkg.package)));
     Status st = pkg.file.ForEachDecompressedEntry(
         *tar,
         [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
-          rec.paths.push_back(entry.path);
+          rec.record.paths.push_back(entry.path);
           CAIRN_ASSIGN_OR_RETURN(std::string final_path, FinalPath(tree, entry.path));
           const rootfs::Node* existing = tree.Find(final_path);
           if (existing && entry.type != FileType::kDirectory) {
@@ -202,8 +202,8 @@ Status ApplyDebianEffects(const std::vector<InstalledDebPackage>& installed,
   std::vector<DpkgDiversion> diversions;
   for (const auto& pkg : installed) {
     if (pkg.package.name == "dash") {
-      auto it = pkg.control_files.find("postinst");
-      if (it != pkg.control_files.end())
+      auto it = pkg.record.control_members.find("postinst");
+      if (it != pkg.record.control_members.end())
         for (auto& d : DashDiversions(it->second)) diversions.push_back(std::move(d));
     }
     for (const auto& s : pkg.scripts) {

@@ -20,6 +20,7 @@
 #include "cairn/extract/deb_package.h"
 #include "cairn/reporter.h"
 #include "cairn/rootfs/tree.h"
+#include "compose/dpkg_database.h"
 
 namespace cairn::compose {
 
@@ -35,12 +36,8 @@ Result<OpenedDeb> OpenDeb(const std::filesystem::path& path, const std::string& 
 
 struct InstalledDebPackage {
   deb::Package package;
-  std::string control_text;
-  std::vector<std::string> paths;  ///< data.tar paths in archive order ("usr/bin/x")
-  std::string md5sums_text;
-  std::string conffiles_text;
-  std::map<std::string, std::string> control_files;  ///< every control.tar member kept in info/
-  std::vector<effects::ScriptActions> scripts;       ///< scanned preinst/postinst
+  InstalledDeb record;  ///< what dpkg's database records of it (WriteDpkgDatabase)
+  std::vector<effects::ScriptActions> scripts;  ///< scanned preinst/postinst
 };
 
 /// Creates the merged-/usr links (bin, sbin, lib and the arch's lib64 ->

@@ -202,18 +202,7 @@ Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t
                                                      req.staging / ("unpack-" + ab.arch),
                                                      reporter));
   std::vector<compose::InstalledDeb> db;
-  for (auto& p : installed) {
-    compose::InstalledDeb d;
-    d.control_text = p.control_text;
-    d.paths = p.paths;
-    d.md5sums_text = p.md5sums_text;
-    d.conffiles_text = p.conffiles_text;
-    for (const auto& [name, text] : p.control_files) {
-      if (name != "control" && name != "md5sums" && name != "conffiles")
-        d.control_members[name] = text;
-    }
-    db.push_back(std::move(d));
-  }
+  for (const auto& p : installed) db.push_back(p.record);
   compose::DpkgDatabaseSpec spec;
   spec.architecture = ab.deb_arch;
   spec.epoch = epoch;
@@ -334,7 +323,11 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     si.os = OsReleaseOf(tree);
     si.tool_version = Version();
     for (const auto& o : b.opened) si.packages.push_back({o.info, "", ""});
-    for (const auto& d : b.debs) {
+    // FetchDebs opened the locked packages in order, so the lock entry of
+    // debs[i] is packages[i].
+    const auto& locked = req.archs[&b - builds.data()].packages;
+    for (size_t i = 0; i < b.debs.size(); ++i) {
+      const compose::OpenedDeb& d = b.debs[i];
       apk::PackageInfo info;
       info.name = d.package.name;
       info.version = d.package.version;
@@ -343,9 +336,7 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       info.url = d.package.homepage;
       info.maintainer = d.package.maintainer;
       info.origin = d.package.source;
-      const auto& locked = req.archs[&b - builds.data()].packages;
-      for (const auto& l : locked)
-        if (l.name == info.name && l.version == info.version) info.datahash = l.sha256;
+      info.datahash = locked[i].sha256;  // the .deb's SHA256, reported as the SBOM checksum
       si.packages.push_back(
           {info, "", sbom::DebPurl(info.name, info.version, info.arch, si.os)});
     }
