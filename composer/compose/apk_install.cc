@@ -3,12 +3,14 @@
 #include "compose/paths.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "cairn/apk/index_text.h"
 #include "cairn/interrupt.h"
+#include "cairn/parallel.h"
 
 namespace cairn::compose {
 namespace {
@@ -27,6 +29,68 @@ struct Recorded {
   std::string path;
   bool directory;
 };
+
+// One data entry of a package, decompressed and (for files) spooled into the
+// tree's content store on a read-ahead thread, waiting to be placed.
+struct StagedEntry {
+  rootfs::FsEntry entry;
+  std::optional<rootfs::StoredContent> content;
+};
+
+// Everything in package `pkg` that does not depend on the tree: inflate,
+// datahash check, content spooling and SHA-1. Runs ahead of the installer.
+Result<std::vector<StagedEntry>> StagePackage(const OpenedApk& pkg, rootfs::ContentStore& store) {
+  std::vector<StagedEntry> out;
+  Status st = pkg.package.ForEachDataEntry(
+      [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
+        StagedEntry staged{entry, std::nullopt};
+        if (content) {
+          std::string sha1;
+          auto blob = store.Append(*content, entry.size, &sha1);
+          if (!blob.ok())
+            return std::move(blob).error().Context(fmt::format("storing '{}'", entry.path));
+          staged.content = rootfs::StoredContent{*blob, std::move(sha1)};
+        }
+        out.push_back(std::move(staged));
+        return {};
+      });
+  if (!st.ok()) return std::move(st).error();
+  return out;
+}
+
+// Places one staged entry of packages[i], refusing to overwrite another
+// package's file unless it `replaces` it (or shares its origin).
+Status PlaceEntry(const std::vector<OpenedApk>& packages, size_t i, StagedEntry staged,
+                  rootfs::Tree& tree, std::vector<Recorded>& recorded) {
+  const apk::PackageInfo& info = packages[i].info;
+  const rootfs::FsEntry& entry = staged.entry;
+  CAIRN_ASSIGN_OR_RETURN(std::string final_path, FinalPath(tree, entry.path));
+  const rootfs::Node* existing = tree.Find(final_path);
+  if (existing && entry.type != FileType::kDirectory) {
+    if (existing->meta.type == FileType::kDirectory) {
+      return Error(Code::kUnsatisfiable,
+                   fmt::format("'{}' installs a file at '/{}', where a directory exists",
+                               Label(info), final_path));
+    }
+    if (existing->owner >= 0 && existing->owner != static_cast<int>(i) &&
+        !MayOverwrite(info, packages[existing->owner].info)) {
+      const apk::PackageInfo& owner = packages[existing->owner].info;
+      return Error(Code::kUnsatisfiable, fmt::format("file '/{}' is in both '{}' and '{}'",
+                                                     final_path, Label(owner), Label(info)))
+          .Hint(fmt::format("'{}' would need 'replaces = {}' to take it over", info.name,
+                            owner.name));
+    }
+  }
+  bool directory = entry.type == FileType::kDirectory;
+  if (staged.content) {
+    CAIRN_TRY(tree.AddStored(std::move(staged.entry), std::move(*staged.content),
+                             static_cast<int>(i)));
+  } else {
+    CAIRN_TRY(tree.Add(std::move(staged.entry), nullptr, static_cast<int>(i)));
+  }
+  recorded.push_back({std::move(final_path), directory});
+  return {};
+}
 
 }  // namespace
 
@@ -72,35 +136,20 @@ Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
   InstalledApks result;
   std::vector<std::vector<Recorded>> recorded(packages.size());
   std::vector<std::string> skipped_scripts;
+  // Placing is sequential (install order decides who owns a path); inflating
+  // and spooling the next packages is not, so it runs on the other cores.
+  rootfs::ContentStore& store = tree.store();
+  ReadAhead<std::vector<StagedEntry>> ahead(
+      packages.size(), /*window=*/DefaultWorkers(),
+      [&](size_t i) { return StagePackage(packages[i], store); });
   for (size_t i = 0; i < packages.size(); ++i) {
     CAIRN_TRY(CheckInterrupted());
     const OpenedApk& pkg = packages[i];
     reporter.Progress(i + 1, packages.size(), "installing", pkg.info.name + " " + pkg.info.version);
-    auto& rec = recorded[i];
-    Status st = pkg.package.ForEachDataEntry(
-        [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
-          CAIRN_ASSIGN_OR_RETURN(std::string final_path, FinalPath(tree, entry.path));
-          const rootfs::Node* existing = tree.Find(final_path);
-          if (existing && entry.type != FileType::kDirectory) {
-            bool existing_dir = existing->meta.type == FileType::kDirectory;
-            if (existing_dir) {
-              return Error(Code::kUnsatisfiable,
-                           fmt::format("'{}' installs a file at '/{}', where a directory exists",
-                                       Label(pkg.info), final_path));
-            }
-            if (existing->owner >= 0 && existing->owner != static_cast<int>(i) &&
-                !MayOverwrite(pkg.info, packages[existing->owner].info)) {
-              return Error(Code::kUnsatisfiable,
-                           fmt::format("file '/{}' is in both '{}' and '{}'", final_path,
-                                       Label(packages[existing->owner].info), Label(pkg.info)))
-                  .Hint(fmt::format("'{}' would need 'replaces = {}' to take it over",
-                                    pkg.info.name, packages[existing->owner].info.name));
-            }
-          }
-          CAIRN_TRY(tree.Add(entry, content, static_cast<int>(i)));
-          rec.push_back({final_path, entry.type == FileType::kDirectory});
-          return {};
-        });
+    auto staged = ahead.Take(i);
+    Status st = staged.ok() ? Status{} : Status(std::move(staged).error());
+    for (size_t e = 0; st.ok() && e < staged->size(); ++e)
+      st = PlaceEntry(packages, i, std::move((*staged)[e]), tree, recorded[i]);
     if (!st.ok()) return std::move(st).error().Context(fmt::format("installing '{}'", Label(pkg.info)));
 
     std::vector<std::string> actions;

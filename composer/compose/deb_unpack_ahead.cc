@@ -8,41 +8,28 @@ namespace cairn::compose {
 
 DebUnpackAhead::DebUnpackAhead(const std::vector<OpenedDeb>& packages, std::filesystem::path dir,
                                size_t window)
-    : packages_(packages), dir_(std::move(dir)), window_(window) {}
+    : packages_(packages),
+      dir_(std::move(dir)),
+      ahead_(packages.size(), window, [this](size_t i) { return Unpack(i); }) {}
 
 DebUnpackAhead::~DebUnpackAhead() {
-  for (size_t i = 0; i < tasks_.size(); ++i) {
-    if (tasks_[i].valid()) tasks_[i].wait();
-    Release(i);
-  }
+  ahead_.Stop();
+  for (size_t i = 0; i < ahead_.started(); ++i) Release(i);
 }
 
 std::filesystem::path DebUnpackAhead::PathOf(size_t i) const {
   return dir_ / fmt::format("data-{}.tar", i);
 }
 
-void DebUnpackAhead::StartUpTo(size_t last) {
-  last = std::min(last, packages_.size() - 1);
-  while (tasks_.size() <= last) {
-    size_t i = tasks_.size();
-    const OpenedDeb* pkg = &packages_[i];
-    std::filesystem::path out = PathOf(i);
-    tasks_.push_back(std::async(std::launch::async,
-                                [pkg, out] { return pkg->file.DecompressDataTo(out); }));
-  }
-}
-
-Result<std::filesystem::path> DebUnpackAhead::Get(size_t i) {
-  if (i >= packages_.size())
-    return InternalError(fmt::format("no package {} to unpack", i));
+Result<std::filesystem::path> DebUnpackAhead::Unpack(size_t i) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return IoError(fmt::format("cannot create '{}': {}", dir_.string(), ec.message()));
-  StartUpTo(i + window_);
-  Status st = tasks_[i].get();
-  if (!st.ok()) return std::move(st).error();
+  CAIRN_TRY(packages_[i].file.DecompressDataTo(PathOf(i)));
   return PathOf(i);
 }
+
+Result<std::filesystem::path> DebUnpackAhead::Get(size_t i) { return ahead_.Take(i); }
 
 void DebUnpackAhead::Release(size_t i) {
   std::error_code ec;

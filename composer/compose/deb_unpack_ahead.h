@@ -13,9 +13,9 @@
 #pragma once
 
 #include <filesystem>
-#include <future>
 #include <vector>
 
+#include "cairn/parallel.h"
 #include "compose/deb_install.h"
 
 namespace cairn::compose {
@@ -39,12 +39,11 @@ class DebUnpackAhead {
 
  private:
   std::filesystem::path PathOf(size_t i) const;
-  void StartUpTo(size_t last);
+  Result<std::filesystem::path> Unpack(size_t i) const;
 
   const std::vector<OpenedDeb>& packages_;
   std::filesystem::path dir_;
-  size_t window_;
-  std::vector<std::future<Status>> tasks_;
+  ReadAhead<std::filesystem::path> ahead_;
 };
 
 }  // namespace cairn::compose

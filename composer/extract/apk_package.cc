@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <memory>
 
 #include "cairn/digest.h"
 #include "cairn/extract/archive.h"
@@ -161,13 +162,13 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
 
   // Every byte libarchive reads passes through here and into the hash.
   Hasher hasher = Hasher::Sha256();
-  std::vector<char> buf(kChunk);
+  auto buf = std::make_unique_for_overwrite<char[]>(kChunk);  // no zero-fill: read over at once
   uint64_t pos = data_offset_;
   auto source = [&]() -> Result<std::string_view> {
-    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.data(), buf.size()));
+    CAIRN_ASSIGN_OR_RETURN(size_t n, file.ReadAt(pos, buf.get(), kChunk));
     pos += n;
-    hasher.Update(buf.data(), n);
-    return std::string_view(buf.data(), n);
+    hasher.Update(buf.get(), n);
+    return std::string_view(buf.get(), n);
   };
   // Hashes what libarchive did not read (the tail after the end-of-archive
   // blocks, or everything after a decompression error) and compares.

@@ -1,7 +1,9 @@
 #include "pipeline/compose_image.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
 #include "cairn/oci/layout.h"
+#include "cairn/parallel.h"
 #include "cairn/rootfs/tree.h"
 #include "cairn/sbom/spdx.h"
 #include "compose/accounts.h"
@@ -29,84 +32,87 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Fetch: every package of one arch into the cache, verified before entry,
-// and opened once: the open that verified a cached entry is the one composed.
-Result<std::vector<compose::OpenedApk>> FetchPackages(const ComposeRequest& req,
-                                                      const ArchPackages& arch,
-                                                      Reporter& reporter) {
-  std::vector<compose::OpenedApk> out;
-  out.reserve(arch.packages.size());
-  size_t i = 0;
-  for (const auto& p : arch.packages) {
-    CAIRN_TRY(CheckInterrupted());
-    reporter.Progress(++i, arch.packages.size(), "fetching", p.name + " " + p.version);
-    apk::PackageInfo info = lock::ToPackageInfo(p);
-    CAIRN_ASSIGN_OR_RETURN(std::string key, PackageCacheKey(arch.arch, info));
-    auto open = [&](const fs::path& file) -> Result<extract::ApkPackage> {
-      auto opened = extract::ApkPackage::Open(file, req.keys->keyring, {p.checksum, p.size},
-                                              req.allow_untrusted);
-      if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
-      return opened;
-    };
-    std::optional<extract::ApkPackage> kept;
-    auto verify = [&](const fs::path& file) -> Status {
-      CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
-      // A corrupt data member must never enter the cache (Open() checks only
-      // the control member; extraction would find it after caching).
-      auto hashed = opened.VerifyDataHash();
-      if (!hashed.ok()) return std::move(hashed).error().Context(fmt::format("'{}'", p.url));
-      return {};
-    };
-    // A cached entry passed `verify` when it entered; its data hash is
-    // checked again while it is extracted, so here the signed control
-    // member is enough, and that open is kept for composing.
-    auto verify_cached = [&](const fs::path& file) -> Status {
-      CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
-      kept.emplace(std::move(opened));
-      return {};
-    };
-    auto path = req.fetcher->Fetch({.url = p.url, .cache_key = key, .immutable = true,
-                                    .expected_size = p.size, .verify = verify,
-                                    .verify_cached = verify_cached});
-    if (!path.ok())
-      return std::move(path).error().Context(fmt::format("fetching '{}-{}'", p.name, p.version));
-    if (!kept || kept->path() != *path) {  // downloaded now: verified under a temporary name
-      CAIRN_ASSIGN_OR_RETURN(auto opened, open(*path));
-      kept.emplace(std::move(opened));
-    }
-    auto adopted = compose::AdoptApkPackage(std::move(*kept), info);
-    if (!adopted.ok()) return NameSource(std::move(adopted).error(), *path, p.url);
-    out.push_back(std::move(*adopted));
+// Fetches and opens one APK package, verified before it enters the cache.
+Result<compose::OpenedApk> FetchPackage(const ComposeRequest& req, const ArchPackages& arch,
+                                        const lock::LockedPackage& p) {
+  apk::PackageInfo info = lock::ToPackageInfo(p);
+  CAIRN_ASSIGN_OR_RETURN(std::string key, PackageCacheKey(arch.arch, info));
+  auto open = [&](const fs::path& file) -> Result<extract::ApkPackage> {
+    auto opened = extract::ApkPackage::Open(file, req.keys->keyring, {p.checksum, p.size},
+                                            req.allow_untrusted);
+    if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
+    return opened;
+  };
+  std::optional<extract::ApkPackage> kept;
+  auto verify = [&](const fs::path& file) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
+    // A corrupt data member must never enter the cache (Open() checks only
+    // the control member; extraction would find it after caching).
+    auto hashed = opened.VerifyDataHash();
+    if (!hashed.ok()) return std::move(hashed).error().Context(fmt::format("'{}'", p.url));
+    return {};
+  };
+  // A cached entry passed `verify` when it entered; its data hash is
+  // checked again while it is extracted, so here the signed control
+  // member is enough, and that open is kept for composing.
+  auto verify_cached = [&](const fs::path& file) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(auto opened, open(file));
+    kept.emplace(std::move(opened));
+    return {};
+  };
+  auto path = req.fetcher->Fetch({.url = p.url, .cache_key = key, .immutable = true,
+                                  .expected_size = p.size, .verify = verify,
+                                  .verify_cached = verify_cached});
+  if (!path.ok())
+    return std::move(path).error().Context(fmt::format("fetching '{}-{}'", p.name, p.version));
+  if (!kept || kept->path() != *path) {  // downloaded now: verified under a temporary name
+    CAIRN_ASSIGN_OR_RETURN(auto opened, open(*path));
+    kept.emplace(std::move(opened));
   }
-  return out;
+  auto adopted = compose::AdoptApkPackage(std::move(*kept), info);
+  if (!adopted.ok()) return NameSource(std::move(adopted).error(), *path, p.url);
+  return std::move(*adopted);
 }
 
-// Fetch for Debian: each .deb by its SHA256 from the verified index, opened
-// (its ar/control structure checked) before it enters the cache.
-Result<std::vector<compose::OpenedDeb>> FetchDebs(const ComposeRequest& req,
-                                                  const ArchPackages& arch, Reporter& reporter) {
-  std::vector<compose::OpenedDeb> out;
-  out.reserve(arch.packages.size());
-  size_t i = 0;
-  for (const auto& p : arch.packages) {
+// Fetches one .deb by its SHA256 from the verified index, opened (its
+// ar/control structure checked) before it enters the cache.
+Result<compose::OpenedDeb> FetchDeb(const ComposeRequest& req, const lock::LockedPackage& p) {
+  if (p.sha256.size() != 64)
+    return IntegrityError(fmt::format("the lock has no sha256 for '{} {}'", p.name, p.version));
+  auto verify = [&](const fs::path& file) -> Status {
+    auto opened = compose::OpenDeb(file, p.name, p.version);
+    if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
+    return {};
+  };
+  auto path = req.fetcher->Fetch({.url = p.url, .cache_key = DebCacheKey(p.sha256),
+                                  .immutable = true, .expected_size = p.size,
+                                  .expected_sha256 = p.sha256, .verify = verify,
+                                  .verify_cached = verify});
+  if (!path.ok())
+    return std::move(path).error().Context(fmt::format("fetching '{} {}'", p.name, p.version));
+  return compose::OpenDeb(*path, p.name, p.version);
+}
+
+// Fetch: every package of one arch into the cache, verified before entry,
+// and opened once (the open that verified a cached entry is the one
+// composed). Packages are independent here and the fetcher is safe across
+// threads, so downloads and signature checks run on every core.
+template <typename Opened>
+Result<std::vector<Opened>> FetchAll(
+    const ArchPackages& arch, Reporter& reporter,
+    const std::function<Result<Opened>(const lock::LockedPackage&)>& fetch_one) {
+  std::vector<std::optional<Opened>> slots(arch.packages.size());
+  std::atomic<size_t> done{0};
+  CAIRN_TRY(ParallelFor(arch.packages.size(), DefaultWorkers(), [&](size_t i) -> Status {
     CAIRN_TRY(CheckInterrupted());
-    reporter.Progress(++i, arch.packages.size(), "fetching", p.name + " " + p.version);
-    if (p.sha256.size() != 64)
-      return IntegrityError(fmt::format("the lock has no sha256 for '{} {}'", p.name, p.version));
-    auto verify = [&](const fs::path& file) -> Status {
-      auto opened = compose::OpenDeb(file, p.name, p.version);
-      if (!opened.ok()) return NameSource(std::move(opened).error(), file, p.url);
-      return {};
-    };
-    auto path = req.fetcher->Fetch({.url = p.url, .cache_key = DebCacheKey(p.sha256),
-                                    .immutable = true, .expected_size = p.size,
-                                    .expected_sha256 = p.sha256, .verify = verify,
-                                    .verify_cached = verify});
-    if (!path.ok())
-      return std::move(path).error().Context(fmt::format("fetching '{} {}'", p.name, p.version));
-    CAIRN_ASSIGN_OR_RETURN(auto opened, compose::OpenDeb(*path, p.name, p.version));
-    out.push_back(std::move(opened));
-  }
+    const lock::LockedPackage& p = arch.packages[i];
+    CAIRN_ASSIGN_OR_RETURN(slots[i], fetch_one(p));
+    reporter.Progress(++done, arch.packages.size(), "fetched", p.name + " " + p.version);
+    return {};
+  }));
+  std::vector<Opened> out;
+  out.reserve(slots.size());
+  for (auto& s : slots) out.push_back(std::move(*s));
   return out;
 }
 
@@ -265,10 +271,16 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     Step step(reporter, fmt::format("fetching packages for {}", arch.arch));
     if (req.debian) {
       CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, DebianArch(arch.arch));
-      CAIRN_ASSIGN_OR_RETURN(auto debs, FetchDebs(req, arch, reporter));
+      CAIRN_ASSIGN_OR_RETURN(
+          auto debs, FetchAll<compose::OpenedDeb>(arch, reporter, [&](const auto& p) {
+            return FetchDeb(req, p);
+          }));
       builds.push_back({arch.arch, {}, std::move(debs), deb_arch});
     } else {
-      CAIRN_ASSIGN_OR_RETURN(auto opened, FetchPackages(req, arch, reporter));
+      CAIRN_ASSIGN_OR_RETURN(
+          auto opened, FetchAll<compose::OpenedApk>(arch, reporter, [&](const auto& p) {
+            return FetchPackage(req, arch, p);
+          }));
       builds.push_back({arch.arch, std::move(opened), {}, ""});
     }
     step.Done();

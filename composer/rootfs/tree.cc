@@ -138,6 +138,19 @@ Result<std::string> Tree::PlaceParents(std::string_view parent, std::string_view
 }
 
 Status Tree::Add(FsEntry entry, const ContentReader* content, int owner) {
+  return AddImpl(std::move(entry), content, nullptr, owner);
+}
+
+Status Tree::AddStored(FsEntry entry, StoredContent stored, int owner) {
+  if (entry.type != FileType::kRegular || stored.blob.size != entry.size)
+    return InternalError(fmt::format("stored content of '{}' is {} bytes for a {} of {} bytes",
+                                     entry.path, stored.blob.size, FileTypeName(entry.type),
+                                     entry.size));
+  return AddImpl(std::move(entry), nullptr, &stored, owner);
+}
+
+Status Tree::AddImpl(FsEntry entry, const ContentReader* content, StoredContent* stored,
+                     int owner) {
   CAIRN_ASSIGN_OR_RETURN(std::string path, NormalizePath(entry.path));
   if (path.empty()) {
     // The root directory is implicit; a package listing "./" is harmless.
@@ -180,7 +193,10 @@ Status Tree::Add(FsEntry entry, const ContentReader* content, int owner) {
   node.owner = owner;
   switch (node.meta.type) {
     case FileType::kRegular: {
-      if (content) {
+      if (stored) {
+        node.content = stored->blob;
+        node.sha1 = std::move(stored->sha1);
+      } else if (content) {
         auto blob = store_.Append(*content, node.meta.size, &node.sha1);
         if (!blob.ok()) return std::move(blob).error().Context(fmt::format("storing '{}'", key));
         node.content = *blob;

@@ -13,6 +13,7 @@
 //   for (const auto& [path, node] : tree.nodes()) ...   // sorted, parents first
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -32,7 +33,8 @@ struct Blob {
 };
 
 /// Append-only content spool in a temporary file (unlinked on creation).
-/// Safe for concurrent ReadAt; Append is single-writer.
+/// Safe for concurrent use: each Append reserves its byte range up front, so
+/// extraction threads can spool files while the tree is built elsewhere.
 class ContentStore {
  public:
   static Result<std::unique_ptr<ContentStore>> Create(const std::filesystem::path& dir);
@@ -41,7 +43,7 @@ class ContentStore {
   ContentStore& operator=(const ContentStore&) = delete;
 
   /// Streams `reader` to the end of the spool. Fails if the byte count differs
-  /// from `expected_size`. If sha1_out is given, stores the raw SHA-1 of the
+  /// from `expected_size` (the reserved range is then left unused). If sha1_out is given, stores the raw SHA-1 of the
   /// content there (apk's installed database records it as Z:).
   Result<Blob> Append(const ContentReader& reader, uint64_t expected_size,
                       std::string* sha1_out = nullptr);
@@ -53,7 +55,14 @@ class ContentStore {
  private:
   explicit ContentStore(int fd) : fd_(fd) {}
   int fd_ = -1;
-  uint64_t end_ = 0;
+  std::atomic<uint64_t> end_{0};
+};
+
+/// A regular file's bytes already in the store (spooled by an extraction
+/// thread before the entry is placed) and their raw SHA-1.
+struct StoredContent {
+  Blob blob;
+  std::string sha1;
 };
 
 struct Node {
@@ -81,6 +90,9 @@ class Tree {
   /// already be a regular file; the link shares its content and sha1 and its
   /// link_target is stored resolved.
   Status Add(FsEntry entry, const ContentReader* content, int owner = -1);
+  /// Add for a regular file whose content is already in this tree's store;
+  /// `stored.blob.size` must equal entry.size.
+  Status AddStored(FsEntry entry, StoredContent stored, int owner = -1);
   /// Convenience for files cairn writes itself (owner -1).
   Status AddFile(std::string_view path, std::string_view content, uint32_t mode = 0644,
                  uint32_t uid = 0, uint32_t gid = 0, int64_t mtime = 0);
@@ -108,6 +120,7 @@ class Tree {
   void ClampMtimes(int64_t epoch);
 
  private:
+  Status AddImpl(FsEntry entry, const ContentReader* content, StoredContent* stored, int owner);
   // follow_last=false leaves a symlink in the final component unresolved.
   Result<std::string> ResolveImpl(std::string_view path, bool follow_last) const;
   // Resolves `parent` and creates missing directories along it; returns the

@@ -174,6 +174,32 @@ TEST_CASE("tree hard links share their target's content", "[rootfs]") {
         "in the tree");
 }
 
+TEST_CASE("tree places files whose content was spooled beforehand", "[rootfs]") {
+  Fixture f;
+  auto blob = f.store->AppendBytes("spooled\n");
+  REQUIRE(blob.ok());
+  REQUIRE(f.tree.AddSymlink("bin", "usr/bin").ok());
+  FsEntry e;
+  e.path = "bin/tool";
+  e.mode = 0755;
+  e.size = 8;
+  REQUIRE(f.tree.AddStored(e, {*blob, Sha1("spooled\n")}, 4).ok());
+  const Node* n = f.tree.Find("usr/bin/tool");  // placed through the symlinked parent
+  REQUIRE(n);
+  CHECK(n->owner == 4);
+  CHECK(n->meta.mode == 0755);
+  CHECK(n->sha1 == Sha1("spooled\n"));
+  CHECK(*f.tree.ReadFile("bin/tool") == "spooled\n");
+
+  e.size = 9;  // does not match the blob
+  auto st = f.tree.AddStored(e, {*blob, ""}, 4);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code() == Code::kInternal);
+  e.size = 8;
+  e.type = FileType::kSymlink;
+  CHECK_FALSE(f.tree.AddStored(e, {*blob, ""}, 4).ok());
+}
+
 TEST_CASE("tree rejects bad paths and missing content", "[rootfs]") {
   Fixture f;
   auto up = f.tree.AddFile("a/../../etc/shadow", "");
