@@ -81,7 +81,7 @@ Result<ApkPackage> ApkPackage::Open(const std::filesystem::path& path, const Key
 
   // Member 1 is either the signature member or, unsigned, the control member.
   // Only these small members are inflated here; the data member is not.
-  CAIRN_ASSIGN_OR_RETURN(auto first, FindGzipMembers(path, 0, 1));
+  CAIRN_ASSIGN_OR_RETURN(auto first, internal::FindGzipMembers(file, 0, 1));
   if (first.empty()) return IntegrityError(fmt::format("{} is empty", what));
   if (first[0].size > kMaxControlMemberSize)
     return IntegrityError(
@@ -92,7 +92,7 @@ Result<ApkPackage> ApkPackage::Open(const std::filesystem::path& path, const Key
   std::string control;
   if (!signatures.empty()) {
     pkg.signature_member_ = first[0];
-    CAIRN_ASSIGN_OR_RETURN(auto second, FindGzipMembers(path, first[0].end(), 1));
+    CAIRN_ASSIGN_OR_RETURN(auto second, internal::FindGzipMembers(file, first[0].end(), 1));
     if (second.empty()) return IntegrityError(fmt::format("{} has no control member", what));
     if (second[0].size > kMaxControlMemberSize)
       return IntegrityError(fmt::format("{} has a control member of {} bytes (at most {} expected)",

@@ -1,5 +1,7 @@
 #include "cairn/extract/gzip_members.h"
 
+#include <memory>
+
 #include <fmt/format.h>
 #include <zlib.h>
 
@@ -25,6 +27,14 @@ struct InflateGuard {
 Result<std::vector<GzipMember>> FindGzipMembers(const std::filesystem::path& path, uint64_t start,
                                                 size_t max_members) {
   CAIRN_ASSIGN_OR_RETURN(auto file, internal::InputFile::Open(path));
+  return internal::FindGzipMembers(file, start, max_members);
+}
+
+namespace internal {
+
+Result<std::vector<GzipMember>> FindGzipMembers(const InputFile& file, uint64_t start,
+                                                size_t max_members) {
+  const std::filesystem::path& path = file.path();
   std::vector<GzipMember> members;
   if (max_members == 0) return members;
 
@@ -33,8 +43,9 @@ Result<std::vector<GzipMember>> FindGzipMembers(const std::filesystem::path& pat
     return InternalError("zlib inflateInit2 failed (out of memory)");
   InflateGuard guard{&zs};
 
-  std::vector<unsigned char> in(kChunk);
-  std::vector<unsigned char> out(kChunk);
+  // Not zero-filled: packages are opened thousands of times per build.
+  auto in = std::make_unique_for_overwrite<unsigned char[]>(kChunk);
+  auto out = std::make_unique_for_overwrite<unsigned char[]>(kChunk);
   uint64_t pos = start;  // file offset of the next byte to read into `in`
   GzipMember current;
   current.offset = start;
@@ -42,10 +53,10 @@ Result<std::vector<GzipMember>> FindGzipMembers(const std::filesystem::path& pat
   while (true) {
     if (zs.avail_in == 0) {
       CAIRN_ASSIGN_OR_RETURN(size_t n,
-                             file.ReadAt(pos, reinterpret_cast<char*>(in.data()), in.size()));
+                             file.ReadAt(pos, reinterpret_cast<char*>(in.get()), kChunk));
       if (n == 0) break;
       pos += n;
-      zs.next_in = in.data();
+      zs.next_in = in.get();
       zs.avail_in = static_cast<uInt>(n);
     }
     if (!in_member) {
@@ -55,10 +66,10 @@ Result<std::vector<GzipMember>> FindGzipMembers(const std::filesystem::path& pat
                                           path.string(), pos - zs.avail_in));
       in_member = true;
     }
-    zs.next_out = out.data();
-    zs.avail_out = static_cast<uInt>(out.size());
+    zs.next_out = out.get();
+    zs.avail_out = static_cast<uInt>(kChunk);
     int ret = inflate(&zs, Z_NO_FLUSH);
-    current.uncompressed_size += out.size() - zs.avail_out;
+    current.uncompressed_size += kChunk - zs.avail_out;
     if (ret == Z_STREAM_END) {
       uint64_t end = pos - zs.avail_in;
       current.size = end - current.offset;
@@ -78,6 +89,8 @@ Result<std::vector<GzipMember>> FindGzipMembers(const std::filesystem::path& pat
                                       path.string(), current.offset));
   return members;
 }
+
+}  // namespace internal
 
 void GzipCompressor::StreamDeleter::operator()(z_stream_s* s) const {
   deflateEnd(s);

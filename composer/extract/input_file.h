@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "cairn/extract/gzip_members.h"
 #include "cairn/result.h"
 
 namespace cairn::extract::internal {
@@ -38,5 +40,9 @@ class InputFile {
   uint64_t size_ = 0;
   std::filesystem::path path_;
 };
+
+/// extract::FindGzipMembers on a file already open (saves an open per call).
+Result<std::vector<GzipMember>> FindGzipMembers(const InputFile& file, uint64_t start,
+                                                size_t max_members);
 
 }  // namespace cairn::extract::internal
