@@ -61,7 +61,8 @@ Result<std::vector<StagedEntry>> StagePackage(const OpenedApk& pkg, rootfs::Cont
 // Places one staged entry of packages[i], refusing to overwrite another
 // package's file unless it `replaces` it (or shares its origin).
 Status PlaceEntry(const std::vector<OpenedApk>& packages, size_t i, StagedEntry staged,
-                  rootfs::Tree& tree, std::vector<Recorded>& recorded) {
+                  rootfs::Tree& tree, std::vector<Recorded>& recorded,
+                  const ApkInstallOptions& options) {
   const apk::PackageInfo& info = packages[i].info;
   const rootfs::FsEntry& entry = staged.entry;
   CAIRN_ASSIGN_OR_RETURN(std::string final_path, FinalPath(tree, entry.path));
@@ -71,6 +72,17 @@ Status PlaceEntry(const std::vector<OpenedApk>& packages, size_t i, StagedEntry 
       return Error(Code::kUnsatisfiable,
                    fmt::format("'{}' installs a file at '/{}', where a directory exists",
                                Label(info), final_path));
+    }
+    if (existing->owner >= 0 && static_cast<size_t>(existing->owner) < options.first) {
+      const apk::PackageInfo& owner = packages[existing->owner].info;
+      auto layer = [&](size_t k) {
+        return k < options.layer_of.size() ? fmt::format(" of layer '{}'", options.layer_of[k])
+                                           : std::string();
+      };
+      return Error(Code::kUnsatisfiable,
+                   fmt::format("'{}'{} would change '/{}', which '{}'{} installed", Label(info),
+                               layer(i), final_path, Label(owner), layer(existing->owner)))
+          .Hint("a layer never changes what a lower layer installed");
     }
     if (existing->owner >= 0 && existing->owner != static_cast<int>(i) &&
         !MayOverwrite(info, packages[existing->owner].info)) {
@@ -132,7 +144,10 @@ int64_t NewestBuildTime(const std::vector<OpenedApk>& packages) {
 }
 
 Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
-                                         rootfs::Tree& tree, Reporter& reporter) {
+                                         rootfs::Tree& tree, Reporter& reporter,
+                                         const ApkInstallOptions& options) {
+  const size_t end = std::min(options.end, packages.size());
+  const size_t first = std::min(options.first, end);
   InstalledApks result;
   std::vector<std::vector<Recorded>> recorded(packages.size());
   std::vector<std::string> skipped_scripts;
@@ -140,16 +155,17 @@ Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
   // and spooling the next packages is not, so it runs on the other cores.
   rootfs::ContentStore& store = tree.store();
   ReadAhead<std::vector<StagedEntry>> ahead(
-      packages.size(), /*window=*/DefaultWorkers(),
-      [&](size_t i) { return StagePackage(packages[i], store); });
-  for (size_t i = 0; i < packages.size(); ++i) {
+      end - first, /*window=*/DefaultWorkers(),
+      [&](size_t k) { return StagePackage(packages[first + k], store); });
+  for (size_t i = first; i < end; ++i) {
     CAIRN_TRY(CheckInterrupted());
     const OpenedApk& pkg = packages[i];
-    reporter.Progress(i + 1, packages.size(), "installing", pkg.info.name + " " + pkg.info.version);
-    auto staged = ahead.Take(i);
+    reporter.Progress(i - first + 1, end - first, "installing",
+                      pkg.info.name + " " + pkg.info.version);
+    auto staged = ahead.Take(i - first);
     Status st = staged.ok() ? Status{} : Status(std::move(staged).error());
     for (size_t e = 0; st.ok() && e < staged->size(); ++e)
-      st = PlaceEntry(packages, i, std::move((*staged)[e]), tree, recorded[i]);
+      st = PlaceEntry(packages, i, std::move((*staged)[e]), tree, recorded[i], options);
     if (!st.ok()) return std::move(st).error().Context(fmt::format("installing '{}'", Label(pkg.info)));
 
     std::vector<std::string> actions;
@@ -170,7 +186,7 @@ Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
 
   // File lists: directories a package shipped, and the files it still owns
   // after later packages took some over.
-  for (size_t i = 0; i < packages.size(); ++i) {
+  for (size_t i = first; i < end; ++i) {
     apk::InstalledPackage ip;
     ip.info = packages[i].info;
     std::set<std::string> seen;

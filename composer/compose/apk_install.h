@@ -55,11 +55,25 @@ struct InstalledApks {
   std::map<std::string, std::string> scripts;
 };
 
-/// Streams every package's data into `tree` in order. A path written by two
+/// For stacked layers: which packages are already in the tree and which layer
+/// each package belongs to.
+struct ApkInstallOptions {
+  /// packages[0, first) were installed by lower layers: only the rest are
+  /// installed, and a file of a lower layer's package may not change at all.
+  size_t first = 0;
+  /// packages[end..] belong to higher layers and are not installed now.
+  size_t end = static_cast<size_t>(-1);
+  /// Per package, the cairn layer that installs it (messages); may be empty.
+  std::vector<std::string> layer_of;
+};
+
+/// Streams packages[first..] into `tree` in order. A path written by two
 /// packages is an error unless the later one `replaces` the earlier or both
-/// share an origin (apk-tools' rules).
+/// share an origin (apk-tools' rules), and always when the earlier one
+/// belongs to a lower layer. The result lists only the packages installed.
 Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
-                                         rootfs::Tree& tree, Reporter& reporter);
+                                         rootfs::Tree& tree, Reporter& reporter,
+                                         const ApkInstallOptions& options = {});
 
 /// What apk's own files in the image say.
 struct ApkDatabaseSpec {

@@ -105,19 +105,28 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
                                                             const std::string& deb_arch,
                                                             rootfs::Tree& tree, int64_t epoch,
                                                             const std::filesystem::path& scratch,
-                                                            Reporter& reporter) {
-  for (const std::string& d : MergedUsrDirs(deb_arch)) {
-    CAIRN_TRY(tree.AddDirectory("usr/" + d, 0755, 0, 0, epoch));
-    CAIRN_TRY(tree.AddSymlink(d, "usr/" + d, epoch));
+                                                            Reporter& reporter,
+                                                            const DebInstallOptions& options) {
+  const size_t end = std::min(options.end, packages.size());
+  const size_t first = std::min(options.first, end);
+  if (first == 0) {
+    for (const std::string& d : MergedUsrDirs(deb_arch)) {
+      CAIRN_TRY(tree.AddDirectory("usr/" + d, 0755, 0, 0, epoch));
+      CAIRN_TRY(tree.AddSymlink(d, "usr/" + d, epoch));
+    }
   }
+  auto layer = [&](size_t k) {
+    return k < options.layer_of.size() ? fmt::format(" of layer '{}'", options.layer_of[k])
+                                       : std::string();
+  };
   std::vector<InstalledDebPackage> out;
-  out.reserve(packages.size());
+  out.reserve(end - first);
   unsigned cores = std::thread::hardware_concurrency();
-  DebUnpackAhead ahead(packages, scratch, cores == 0 ? 1 : cores);
-  for (size_t i = 0; i < packages.size(); ++i) {
+  DebUnpackAhead ahead(packages, scratch, cores == 0 ? 1 : cores, first, end);
+  for (size_t i = first; i < end; ++i) {
     CAIRN_TRY(CheckInterrupted());
     const OpenedDeb& pkg = packages[i];
-    reporter.Progress(i + 1, packages.size(), "installing", Label(pkg.package));
+    reporter.Progress(i - first + 1, end - first, "installing", Label(pkg.package));
     InstalledDebPackage rec;
     rec.package = pkg.package;
     rec.record.control_text = pkg.file.control_text();
@@ -138,6 +147,13 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
               return Error(Code::kUnsatisfiable,
                            fmt::format("'{}' installs a file at '/{}', where a directory exists",
                                        Label(pkg.package), final_path));
+            if (existing->owner >= 0 && static_cast<size_t>(existing->owner) < first)
+              return Error(Code::kUnsatisfiable,
+                           fmt::format("'{}'{} would change '/{}', which '{}'{} installed",
+                                       Label(pkg.package), layer(i), final_path,
+                                       Label(packages[existing->owner].package),
+                                       layer(existing->owner)))
+                  .Hint("a layer never changes what a lower layer installed");
             if (existing->owner >= 0 && existing->owner != static_cast<int>(i) &&
                 !Replaces(pkg.package, packages[existing->owner].package)) {
               return Error(Code::kUnsatisfiable,

@@ -40,14 +40,25 @@ struct InstalledDebPackage {
   std::vector<effects::ScriptActions> scripts;  ///< scanned preinst/postinst
 };
 
+/// For stacked layers (see ApkInstallOptions): packages[0, first) are in the
+/// tree already and their files may not change; layer_of names each
+/// package's layer for messages.
+struct DebInstallOptions {
+  size_t first = 0;
+  size_t end = static_cast<size_t>(-1);  ///< packages[end..] are not installed now
+  std::vector<std::string> layer_of;
+};
+
 /// Creates the merged-/usr links (bin, sbin, lib and the arch's lib64 ->
-/// usr/...) and streams every package into the tree in order; data members
-/// are decompressed ahead on other threads into plain tars under `scratch`.
+/// usr/...) when first == 0, and streams packages[first..] into the tree in
+/// order; data members are decompressed ahead on other threads into plain
+/// tars under `scratch`. Returns the packages installed.
 Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<OpenedDeb>& packages,
                                                             const std::string& deb_arch,
                                                             rootfs::Tree& tree, int64_t epoch,
                                                             const std::filesystem::path& scratch,
-                                                            Reporter& reporter);
+                                                            Reporter& reporter,
+                                                            const DebInstallOptions& options = {});
 
 struct DebEffectsSpec {
   std::string apk_arch;            ///< for the ld.so cache

@@ -1,5 +1,6 @@
 #include "compose/deb_unpack_ahead.h"
 
+#include <algorithm>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -7,14 +8,16 @@
 namespace cairn::compose {
 
 DebUnpackAhead::DebUnpackAhead(const std::vector<OpenedDeb>& packages, std::filesystem::path dir,
-                               size_t window)
+                               size_t window, size_t first, size_t end)
     : packages_(packages),
       dir_(std::move(dir)),
-      ahead_(packages.size(), window, [this](size_t i) { return Unpack(i); }) {}
+      first_(std::min(first, std::min(end, packages.size()))),
+      ahead_(std::min(end, packages.size()) - first_, window,
+             [this](size_t k) { return Unpack(first_ + k); }) {}
 
 DebUnpackAhead::~DebUnpackAhead() {
   ahead_.Stop();
-  for (size_t i = 0; i < ahead_.started(); ++i) Release(i);
+  for (size_t k = 0; k < ahead_.started(); ++k) Release(first_ + k);
 }
 
 std::filesystem::path DebUnpackAhead::PathOf(size_t i) const {
@@ -29,7 +32,10 @@ Result<std::filesystem::path> DebUnpackAhead::Unpack(size_t i) const {
   return PathOf(i);
 }
 
-Result<std::filesystem::path> DebUnpackAhead::Get(size_t i) { return ahead_.Take(i); }
+Result<std::filesystem::path> DebUnpackAhead::Get(size_t i) {
+  if (i < first_) return InternalError(fmt::format("package {} is below the first unpacked", i));
+  return ahead_.Take(i - first_);
+}
 
 void DebUnpackAhead::Release(size_t i) {
   std::error_code ec;

@@ -25,7 +25,9 @@ class DebUnpackAhead {
   /// Nothing starts until the first Get. `window` packages beyond the one
   /// asked for are decompressed in parallel (so window + 1 plain tars at most
   /// exist in `dir` at once).
-  DebUnpackAhead(const std::vector<OpenedDeb>& packages, std::filesystem::path dir, size_t window);
+  /// Only packages[first, end) are unpacked (the layer being installed).
+  DebUnpackAhead(const std::vector<OpenedDeb>& packages, std::filesystem::path dir, size_t window,
+                 size_t first = 0, size_t end = static_cast<size_t>(-1));
   /// Waits for the workers and removes every file it made.
   ~DebUnpackAhead();
   DebUnpackAhead(const DebUnpackAhead&) = delete;
@@ -43,6 +45,7 @@ class DebUnpackAhead {
 
   const std::vector<OpenedDeb>& packages_;
   std::filesystem::path dir_;
+  size_t first_;
   ReadAhead<std::filesystem::path> ahead_;
 };
 

@@ -660,13 +660,21 @@ Status WriteDpkgDatabase(const std::vector<InstalledDeb>& installed, const DpkgD
 
   std::string status;
   for (const Record* r : sorted) {
+    const std::string key = r->name + ":" + r->arch;
+    const bool lower = static_cast<size_t>(r - records.data()) < spec.first_new;
+    if (lower && spec.stanzas && spec.stanzas->count(key)) {
+      status += spec.stanzas->at(key) + "\n";
+      continue;
+    }
     CAIRN_ASSIGN_OR_RETURN(std::string stanza, Stanza(*r, tree));
+    if (spec.stanzas) (*spec.stanzas)[key] = stanza;
     status += stanza + "\n";
   }
 
   for (std::string_view dir : {"", "/info", "/triggers", "/updates", "/alternatives", "/parts"})
     CAIRN_TRY(tree.AddDirectory(std::string(kAdminDir) + std::string(dir), 0755, 0, 0, t));
-  for (const Record& r : records) CAIRN_TRY(WriteInfoFiles(r, tree, t));
+  for (size_t i = spec.first_new; i < records.size(); ++i)
+    CAIRN_TRY(WriteInfoFiles(records[i], tree, t));
   CAIRN_TRY(tree.AddFile(Admin("status"), status, 0644, 0, 0, t));
   CAIRN_TRY(tree.AddFile(Admin("info/format"), "1\n", 0644, 0, 0, t));
 

@@ -45,6 +45,12 @@ struct DpkgDatabaseSpec {
   std::string architecture;                        ///< dpkg's native architecture, "amd64"
   std::vector<std::string> foreign_architectures;  ///< as `dpkg --add-architecture` adds them
   int64_t epoch = 0;                               ///< mtime of every file written
+  /// Stacked layers: installed[0, first_new) were written by a lower layer.
+  /// Their info/ files are left alone and their status stanzas are taken
+  /// from `stanzas` (the conffile hashes as shipped, not as effects left them).
+  size_t first_new = 0;
+  /// "<name>:<arch>" -> status stanza; read for lower packages, filled for new ones.
+  std::map<std::string, std::string>* stanzas = nullptr;
 };
 
 /// Writes var/lib/dpkg: `status` (every package "install ok installed",

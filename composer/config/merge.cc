@@ -108,6 +108,7 @@ Image MergeImages(Image lower, Image upper) {
   Append(files, std::move(upper.files));
   out.files = std::move(files);
 
+  Override(out.base, std::move(upper.base));
   ConcatUnique(out.layers, std::move(upper.layers));
   ConcatUnique(out.boards, std::move(upper.boards));
   if (!upper.layering.empty()) out.layering = std::move(upper.layering);

@@ -14,6 +14,8 @@ namespace {
 
 bool IsUrl(std::string_view s) { return s.find("://") != std::string_view::npos; }
 
+}  // namespace
+
 // Makes a local path absolute against the declaring file's directory; URLs and
 // absolute paths are kept. A leading "@tag " (apk repository pinning) is kept.
 std::string ResolveLocal(const fs::path& dir, const std::string& value, bool trim_slash) {
@@ -37,6 +39,8 @@ std::string ResolveLocal(const fs::path& dir, const std::string& value, bool tri
   }
   return tag.empty() ? rest : tag + " " + rest;
 }
+
+namespace {
 
 Result<DebianSource> ParseDebianSource(const YamlFile& f, const YAML::Node& node,
                                        const fs::path& dir, const std::string& what) {
@@ -117,8 +121,11 @@ Status ParseContents(const YamlFile& f, const YAML::Node& node, const fs::path& 
       {"baseimage", "runtime_keyring"});
 }
 
-Result<std::vector<LString>> ParseArchs(const YamlFile& f, const YAML::Node& node) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<LString> names, ReadStringList(f, node, "archs"));
+}  // namespace
+
+Result<std::vector<LString>> ParseArchs(const YamlFile& f, const YAML::Node& node,
+                                        std::string_view what) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<LString> names, ReadStringList(f, node, what));
   std::vector<LString> out;
   for (const LString& n : names) {
     std::vector<std::string> apk = ExpandArch(n.value);
@@ -147,6 +154,8 @@ Result<std::vector<LString>> ParseArchs(const YamlFile& f, const YAML::Node& nod
   }
   return out;
 }
+
+namespace {
 
 Result<Group> ParseGroup(const YamlFile& f, const YAML::Node& node, const std::string& what) {
   Group g;
@@ -189,26 +198,13 @@ Result<User> ParseUser(const YamlFile& f, const YAML::Node& node, const std::str
   return u;
 }
 
-// Calls `fn(item, "<what>[i]")` for each entry of a list of mappings.
-template <typename T, typename Fn>
-Result<std::vector<T>> ParseList(const YamlFile& f, const YAML::Node& node, const std::string& what,
-                                 std::string_view expected, Fn fn) {
-  std::vector<T> out;
-  if (node.IsNull()) return out;
-  if (!node.IsSequence()) return WrongType(f, node, what, expected);
-  size_t i = 0;
-  for (const YAML::Node& item : node) {
-    std::string w = fmt::format("{}[{}]", what, i++);
-    if (!item.IsMap()) return WrongType(f, item, w, "a mapping");
-    CAIRN_ASSIGN_OR_RETURN(T v, fn(item, w));
-    out.push_back(std::move(v));
-  }
-  return out;
-}
+}  // namespace
 
-Status ParseAccounts(const YamlFile& f, const YAML::Node& node, Accounts& out) {
+Status ParseAccounts(const YamlFile& f, const YAML::Node& node, Accounts& out, bool allow_run_as) {
+  std::vector<std::string> keys = {"groups", "users"};
+  if (allow_run_as) keys.push_back("run-as");
   return ForEachKey(
-      f, node, "accounts", {"groups", "users", "run-as"},
+      f, node, "accounts", keys,
       [&](const std::string& key, const YAML::Node&, const YAML::Node& v) -> Status {
         std::string w = "accounts." + key;
         if (key == "groups") {
@@ -327,15 +323,30 @@ Result<InlineFile> ParseFile(const YamlFile& f, const YAML::Node& node, const st
   return file;
 }
 
-}  // namespace
-
 const std::vector<std::string>& TopLevelKeys() {
   static const std::vector<std::string> keys = {
       "name",        "description", "include",     "contents",    "archs",   "accounts",
       "entrypoint",  "cmd",         "stop-signal", "work-dir",    "environment",
-      "annotations", "volumes",     "paths",       "files",       "layers",  "boards",
-      "vcs-url",     "layering"};
+      "annotations", "volumes",     "paths",       "files",       "base",    "layers",
+      "boards",      "vcs-url",     "layering"};
   return keys;
+}
+
+Result<std::vector<LString>> ReadNameList(const YamlFile& f, const YAML::Node& node,
+                                          std::string_view what, std::string_view noun) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<LString> names, ReadStringList(f, node, what));
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].value.empty()) {
+      return ConfigError(names[i].loc, fmt::format("empty {} name in '{}'", noun, what));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j].value == names[i].value) {
+        return ConfigError(names[i].loc, fmt::format("{} '{}' is listed twice", noun, names[i].value))
+            .Hint(fmt::format("first listed at {}", names[j].loc.ToString()));
+      }
+    }
+  }
+  return names;
 }
 
 Status CheckImagePath(const LString& path, std::string_view what) {
@@ -377,10 +388,10 @@ Result<ParsedFile> ParseDeclaration(const YamlFile& f, const fs::path& dir) {
           img.contents.loc = f.Loc(k);
           CAIRN_TRY(ParseContents(f, v, dir, img.contents));
         } else if (key == "archs") {
-          CAIRN_ASSIGN_OR_RETURN(img.archs, ParseArchs(f, v));
+          CAIRN_ASSIGN_OR_RETURN(img.archs, ParseArchs(f, v, key));
         } else if (key == "accounts") {
           img.accounts.loc = f.Loc(k);
-          CAIRN_TRY(ParseAccounts(f, v, img.accounts));
+          CAIRN_TRY(ParseAccounts(f, v, img.accounts, /*allow_run_as=*/true));
         } else if (key == "entrypoint") {
           img.entrypoint.loc = f.Loc(k);
           CAIRN_TRY(ParseEntrypoint(f, v, img.entrypoint));
@@ -409,10 +420,16 @@ Result<ParsedFile> ParseDeclaration(const YamlFile& f, const fs::path& dir) {
                                                 [&](const YAML::Node& n, const std::string& w) {
                                                   return ParseFile(f, n, w);
                                                 }));
+        } else if (key == "base") {
+          CAIRN_ASSIGN_OR_RETURN(img.base, ReadLString(f, v, key));
+          if (img.base.value.empty()) {
+            return ConfigError(img.base.loc, "empty 'base'")
+                .Hint("name an image under <project>/images, or give a path ending in .yaml");
+          }
         } else if (key == "layers") {
-          CAIRN_ASSIGN_OR_RETURN(img.layers, ReadStringList(f, v, key));
+          CAIRN_ASSIGN_OR_RETURN(img.layers, ReadNameList(f, v, key, "layer"));
         } else if (key == "boards") {
-          CAIRN_ASSIGN_OR_RETURN(img.boards, ReadStringList(f, v, key));
+          CAIRN_ASSIGN_OR_RETURN(img.boards, ReadNameList(f, v, key, "board"));
         } else if (key == "vcs-url") {
           CAIRN_ASSIGN_OR_RETURN(img.vcs_url, ReadString(f, v, key));
         } else if (key == "layering") {

@@ -123,31 +123,7 @@ void ShowDebian(YAML::Emitter& out, const Debian& d) {
   out << YAML::EndMap;
 }
 
-}  // namespace
-
-std::string ShowImage(const Image& img) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  Scalar(out, "name", img.name.value);
-  Scalar(out, "description", img.description.value);
-
-  const Contents& c = img.contents;
-  if (!c.repositories.empty() || !c.build_repositories.empty() ||
-      !c.runtime_repositories.empty() || !c.keyring.empty() || !c.packages.empty() ||
-      !c.debian.empty()) {
-    Key(out, "contents");
-    out << YAML::BeginMap;
-    StrList(out, "repositories", Values(c.repositories));
-    StrList(out, "build_repositories", Values(c.build_repositories));
-    StrList(out, "runtime_repositories", Values(c.runtime_repositories));
-    StrList(out, "keyring", Values(c.keyring));
-    StrList(out, "packages", Values(c.packages));
-    if (!c.debian.empty()) ShowDebian(out, c.debian);
-    out << YAML::EndMap;
-  }
-  StrList(out, "archs", Values(img.archs));
-
-  const Accounts& a = img.accounts;
+void EmitAccounts(YAML::Emitter& out, const Accounts& a) {
   if (!a.groups.empty() || !a.users.empty() || !a.run_as.value.empty()) {
     Key(out, "accounts");
     out << YAML::BeginMap;
@@ -183,6 +159,181 @@ std::string ShowImage(const Image& img) {
     }
     out << YAML::EndMap;
   }
+}
+
+void EmitPaths(YAML::Emitter& out, const std::vector<PathMutation>& paths) {
+  if (!paths.empty()) {
+    Key(out, "paths");
+    out << YAML::BeginSeq;
+    for (const PathMutation& p : paths) {
+      out << YAML::BeginMap;
+      Scalar(out, "path", p.path.value);
+      Field(out, "type", PathTypeName(p.type));
+      Scalar(out, "source", p.source.value);
+      Field(out, "uid", p.uid);
+      Field(out, "gid", p.gid);
+      Field(out, "permissions", Octal(p.permissions));
+      if (p.recursive) Field(out, "recursive", true);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+}
+
+void EmitFiles(YAML::Emitter& out, const std::vector<InlineFile>& files) {
+  if (!files.empty()) {
+    Key(out, "files");
+    out << YAML::BeginSeq;
+    for (const InlineFile& f : files) {
+      out << YAML::BeginMap;
+      Scalar(out, "path", f.path.value);
+      Field(out, "mode", Octal(f.mode));
+      Field(out, "uid", f.uid);
+      Field(out, "gid", f.gid);
+      Key(out, "content");
+      Str(out, f.content);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+}
+
+nlohmann::json ValuesJson(const std::vector<LString>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const LString& s : v) a.push_back(s.value);
+  return a;
+}
+
+nlohmann::json PackagesJson(const std::map<std::string, PackageList>& packages) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [source, list] : packages) {
+    nlohmann::json by_arch = nlohmann::json::object();
+    for (const auto& [arch, names] : list.by_arch) by_arch[arch] = ValuesJson(names);
+    j[source] = {{"all", ValuesJson(list.all)}, {"by-arch", by_arch}};
+  }
+  return j;
+}
+
+// `packages:` as the layer and board files write it: a plain list when no arch adds any.
+void EmitPackages(YAML::Emitter& out, const char* key,
+                  const std::map<std::string, PackageList>& packages) {
+  if (packages.empty()) return;
+  Key(out, key);
+  out << YAML::BeginMap;
+  for (const auto& [source, list] : packages) {
+    if (list.by_arch.empty()) {
+      Key(out, source.c_str());
+      out << YAML::BeginSeq;
+      for (const LString& p : list.all) Str(out, p.value);
+      out << YAML::EndSeq;
+      continue;
+    }
+    Key(out, source.c_str());
+    out << YAML::BeginMap;
+    StrList(out, "all", Values(list.all));
+    for (const auto& [arch, names] : list.by_arch) StrList(out, arch.c_str(), Values(names));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+std::string Finish(YAML::Emitter& out) {
+  std::string text = out.c_str();
+  if (text == "{}") text.clear();
+  return text + "\n";
+}
+
+std::string Joined(const std::vector<LString>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (const LString& s : items) {
+    if (!out.empty()) out += sep;
+    out += s.value;
+  }
+  return out;
+}
+
+// "apk: a, b" lines for each source (and "apk x86_64: c" per arch), each prefixed.
+void PackageLines(std::string& out, const std::string& prefix,
+                  const std::map<std::string, PackageList>& packages) {
+  for (const auto& [source, list] : packages) {
+    out += fmt::format("{}{}: {}\n", prefix, source, list.all.empty() ? "-" : Joined(list.all));
+    for (const auto& [arch, names] : list.by_arch) {
+      out += fmt::format("{}{} {}: {}\n", prefix, source, arch, Joined(names));
+    }
+  }
+}
+
+nlohmann::json AccountsJson(const Accounts& a) {
+  using nlohmann::json;
+  json groups = json::array();
+  for (const Group& g : a.groups) {
+    json o = {{"groupname", g.groupname.value}, {"members", g.members}};
+    if (g.gid) o["gid"] = *g.gid;
+    groups.push_back(o);
+  }
+  json users = json::array();
+  for (const User& u : a.users) {
+    json o = {{"username", u.username.value}, {"shell", u.shell}, {"homedir", u.homedir}};
+    if (u.uid) o["uid"] = *u.uid;
+    if (u.gid) o["gid"] = *u.gid;
+    users.push_back(o);
+  }
+  return {{"groups", groups}, {"users", users}, {"run-as", a.run_as.value}};
+}
+
+nlohmann::json PathsJson(const std::vector<PathMutation>& items) {
+  using nlohmann::json;
+  json paths = json::array();
+  for (const PathMutation& p : items) {
+    paths.push_back({{"path", p.path.value},
+                     {"type", PathTypeName(p.type)},
+                     {"source", p.source.value},
+                     {"uid", p.uid},
+                     {"gid", p.gid},
+                     {"permissions", p.permissions},
+                     {"recursive", p.recursive}});
+  }
+  return paths;
+}
+
+nlohmann::json FilesJson(const std::vector<InlineFile>& items) {
+  using nlohmann::json;
+  json files = json::array();
+  for (const InlineFile& f : items) {
+    files.push_back({{"path", f.path.value},
+                     {"content", f.content},
+                     {"mode", f.mode},
+                     {"uid", f.uid},
+                     {"gid", f.gid}});
+  }
+  return files;
+}
+
+}  // namespace
+
+std::string ShowImage(const Image& img) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  Scalar(out, "name", img.name.value);
+  Scalar(out, "description", img.description.value);
+
+  const Contents& c = img.contents;
+  if (!c.repositories.empty() || !c.build_repositories.empty() ||
+      !c.runtime_repositories.empty() || !c.keyring.empty() || !c.packages.empty() ||
+      !c.debian.empty()) {
+    Key(out, "contents");
+    out << YAML::BeginMap;
+    StrList(out, "repositories", Values(c.repositories));
+    StrList(out, "build_repositories", Values(c.build_repositories));
+    StrList(out, "runtime_repositories", Values(c.runtime_repositories));
+    StrList(out, "keyring", Values(c.keyring));
+    StrList(out, "packages", Values(c.packages));
+    if (!c.debian.empty()) ShowDebian(out, c.debian);
+    out << YAML::EndMap;
+  }
+  StrList(out, "archs", Values(img.archs));
+
+  EmitAccounts(out, img.accounts);
 
   const Entrypoint& e = img.entrypoint;
   if (!e.empty()) {
@@ -201,37 +352,9 @@ std::string ShowImage(const Image& img) {
   StrMap(out, "annotations", img.annotations);
   StrList(out, "volumes", img.volumes);
 
-  if (!img.paths.empty()) {
-    Key(out, "paths");
-    out << YAML::BeginSeq;
-    for (const PathMutation& p : img.paths) {
-      out << YAML::BeginMap;
-      Scalar(out, "path", p.path.value);
-      Field(out, "type", PathTypeName(p.type));
-      Scalar(out, "source", p.source.value);
-      Field(out, "uid", p.uid);
-      Field(out, "gid", p.gid);
-      Field(out, "permissions", Octal(p.permissions));
-      if (p.recursive) Field(out, "recursive", true);
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-  }
-  if (!img.files.empty()) {
-    Key(out, "files");
-    out << YAML::BeginSeq;
-    for (const InlineFile& f : img.files) {
-      out << YAML::BeginMap;
-      Scalar(out, "path", f.path.value);
-      Field(out, "mode", Octal(f.mode));
-      Field(out, "uid", f.uid);
-      Field(out, "gid", f.gid);
-      Key(out, "content");
-      Str(out, f.content);
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-  }
+  EmitPaths(out, img.paths);
+  EmitFiles(out, img.files);
+  Scalar(out, "base", img.base.value);
   StrList(out, "layers", Values(img.layers));
   StrList(out, "boards", Values(img.boards));
   Scalar(out, "vcs-url", img.vcs_url);
@@ -283,20 +406,7 @@ nlohmann::json ImageToJson(const Image& img) {
     j["contents"]["debian"] = debian;
   }
   j["archs"] = values(img.archs);
-  json groups = json::array();
-  for (const Group& g : img.accounts.groups) {
-    json o = {{"groupname", g.groupname.value}, {"members", g.members}};
-    if (g.gid) o["gid"] = *g.gid;
-    groups.push_back(o);
-  }
-  json users = json::array();
-  for (const User& u : img.accounts.users) {
-    json o = {{"username", u.username.value}, {"shell", u.shell}, {"homedir", u.homedir}};
-    if (u.uid) o["uid"] = *u.uid;
-    if (u.gid) o["gid"] = *u.gid;
-    users.push_back(o);
-  }
-  j["accounts"] = {{"groups", groups}, {"users", users}, {"run-as", img.accounts.run_as.value}};
+  j["accounts"] = AccountsJson(img.accounts);
   j["entrypoint"] = {{"type", img.entrypoint.type},
                      {"command", img.entrypoint.command},
                      {"shell-fragment", img.entrypoint.shell_fragment},
@@ -307,33 +417,212 @@ nlohmann::json ImageToJson(const Image& img) {
   j["environment"] = img.environment;
   j["annotations"] = img.annotations;
   j["volumes"] = img.volumes;
-  json paths = json::array();
-  for (const PathMutation& p : img.paths) {
-    paths.push_back({{"path", p.path.value},
-                     {"type", PathTypeName(p.type)},
-                     {"source", p.source.value},
-                     {"uid", p.uid},
-                     {"gid", p.gid},
-                     {"permissions", p.permissions},
-                     {"recursive", p.recursive}});
-  }
-  j["paths"] = paths;
-  json files = json::array();
-  for (const InlineFile& f : img.files) {
-    files.push_back({{"path", f.path.value},
-                     {"content", f.content},
-                     {"mode", f.mode},
-                     {"uid", f.uid},
-                     {"gid", f.gid}});
-  }
-  j["files"] = files;
+  j["paths"] = PathsJson(img.paths);
+  j["files"] = FilesJson(img.files);
+  j["base"] = img.base.value;
   j["layers"] = values(img.layers);
   j["boards"] = values(img.boards);
+  json stack = json::array();
+  for (const Layer& l : img.stack) stack.push_back(LayerToJson(l));
+  j["stack"] = stack;
+  j["base-layer-count"] = img.base_layer_count;
+  json boards = json::array();
+  for (const Board& b : img.board_defs) boards.push_back(BoardToJson(b));
+  j["board-defs"] = boards;
   j["vcs-url"] = img.vcs_url;
   json layering = {{"strategy", img.layering.strategy}};
   layering["budget"] = img.layering.budget ? json(*img.layering.budget) : json(nullptr);
   j["layering"] = layering;
   return j;
+}
+
+nlohmann::json LayerToJson(const Layer& l) {
+  return {{"name", l.name.value},
+          {"kind", l.kind},
+          {"file", l.source_file},
+          {"description", l.description.value},
+          {"requires", ValuesJson(l.required)},
+          {"provides", ValuesJson(l.provides)},
+          {"conflicts", ValuesJson(l.conflicts)},
+          {"archs", ValuesJson(l.archs)},
+          {"packages", PackagesJson(l.packages)},
+          {"accounts", AccountsJson(l.accounts)},
+          {"files", FilesJson(l.files)},
+          {"paths", PathsJson(l.paths)},
+          {"services", ValuesJson(l.services)},
+          {"kernel-cmdline", ValuesJson(l.kernel_cmdline)}};
+}
+
+nlohmann::json BoardToJson(const Board& b) {
+  using nlohmann::json;
+  json partitions = json::array();
+  for (const Partition& p : b.layout.partitions) {
+    partitions.push_back({{"role", p.role.value},
+                          {"size", p.size.value},
+                          {"size-bytes", p.size_bytes},
+                          {"filesystem", p.filesystem.value},
+                          {"label", p.label.value},
+                          {"slot", p.slot.value}});
+  }
+  json layer_defs = json::array();
+  for (const Layer& l : b.layer_defs) layer_defs.push_back(LayerToJson(l));
+  return {{"name", b.name.value},
+          {"file", b.source_file},
+          {"description", b.description.value},
+          {"arch", b.arch.value},
+          {"variant", b.variant.value},
+          {"layers", ValuesJson(b.layers)},
+          {"layer-defs", layer_defs},
+          {"packages", PackagesJson(b.packages)},
+          {"bootloader",
+           {{"type", b.bootloader.type.value}, {"packages", PackagesJson(b.bootloader.packages)}}},
+          {"kernel",
+           {{"flavour", b.kernel.flavour.value},
+            {"cmdline", ValuesJson(b.kernel.cmdline)},
+            {"console", b.kernel.console.value}}},
+          {"device-trees", ValuesJson(b.device_trees)},
+          {"files", FilesJson(b.files)},
+          {"layout", {{"table", b.layout.table.value}, {"partitions", partitions}}},
+          {"qemu",
+           {{"machine", b.qemu.machine.value},
+            {"cpu", b.qemu.cpu.value},
+            {"firmware", b.qemu.firmware.value},
+            {"memory", b.qemu.memory.value},
+            {"extra-args", ValuesJson(b.qemu.extra_args)}}}};
+}
+
+std::string ShowLayer(const Layer& l) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  Scalar(out, "name", l.name.value);
+  Scalar(out, "description", l.description.value);
+  StrList(out, "requires", Values(l.required));
+  StrList(out, "provides", Values(l.provides));
+  StrList(out, "conflicts", Values(l.conflicts));
+  StrList(out, "archs", Values(l.archs));
+  EmitPackages(out, "packages", l.packages);
+  EmitAccounts(out, l.accounts);
+  EmitFiles(out, l.files);
+  EmitPaths(out, l.paths);
+  StrList(out, "services", Values(l.services));
+  StrList(out, "kernel-cmdline", Values(l.kernel_cmdline));
+  out << YAML::EndMap;
+  return Finish(out);
+}
+
+std::string ShowBoard(const Board& b) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  Scalar(out, "name", b.name.value);
+  Scalar(out, "description", b.description.value);
+  Scalar(out, "arch", b.arch.value);
+  Scalar(out, "variant", b.variant.value);
+  StrList(out, "layers", Values(b.layers));
+  EmitPackages(out, "packages", b.packages);
+  if (!b.bootloader.type.value.empty() || !b.bootloader.packages.empty()) {
+    Key(out, "bootloader");
+    out << YAML::BeginMap;
+    Scalar(out, "type", b.bootloader.type.value);
+    EmitPackages(out, "packages", b.bootloader.packages);
+    out << YAML::EndMap;
+  }
+  const KernelSettings& k = b.kernel;
+  if (!k.flavour.value.empty() || !k.cmdline.empty() || !k.console.value.empty()) {
+    Key(out, "kernel");
+    out << YAML::BeginMap;
+    Scalar(out, "flavour", k.flavour.value);
+    StrList(out, "cmdline", Values(k.cmdline));
+    Scalar(out, "console", k.console.value);
+    out << YAML::EndMap;
+  }
+  StrList(out, "device-trees", Values(b.device_trees));
+  EmitFiles(out, b.files);
+  if (!b.layout.table.value.empty() || !b.layout.partitions.empty()) {
+    Key(out, "layout");
+    out << YAML::BeginMap;
+    Scalar(out, "table", b.layout.table.value);
+    if (!b.layout.partitions.empty()) {
+      Key(out, "partitions");
+      out << YAML::BeginSeq;
+      for (const Partition& p : b.layout.partitions) {
+        out << YAML::Flow << YAML::BeginMap;
+        Scalar(out, "role", p.role.value);
+        Scalar(out, "size", p.size.value);
+        Scalar(out, "filesystem", p.filesystem.value);
+        Scalar(out, "label", p.label.value);
+        Scalar(out, "slot", p.slot.value);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  const QemuSettings& q = b.qemu;
+  if (!q.machine.value.empty() || !q.cpu.value.empty() || !q.firmware.value.empty() ||
+      !q.memory.value.empty() || !q.extra_args.empty()) {
+    Key(out, "qemu");
+    out << YAML::BeginMap;
+    Scalar(out, "machine", q.machine.value);
+    Scalar(out, "cpu", q.cpu.value);
+    Scalar(out, "firmware", q.firmware.value);
+    Scalar(out, "memory", q.memory.value);
+    StrList(out, "extra-args", Values(q.extra_args));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  return Finish(out);
+}
+
+std::string ShowStack(const Image& img) {
+  if (img.stack.empty() && img.board_defs.empty()) return "";
+  std::string out = "#\n# stack, bottom first";
+  if (img.base_layer_count > 0) {
+    out += fmt::format(" ({} from base image '{}')", img.base_layer_count, img.base.value);
+  }
+  out += ":\n";
+  size_t n = 0;
+  for (const Layer& l : img.stack) {
+    out += fmt::format("#   {}. {} ({}, {})\n", ++n, l.name.value, l.kind, l.source_file);
+    PackageLines(out, "#        ", l.packages);
+  }
+  if (!img.board_defs.empty()) {
+    out += fmt::format("#   {}. each board's layers not listed above, then board-<board>\n", ++n);
+  }
+  out += fmt::format("#   {}. {} (this image's own contents)\n", ++n, img.name.value);
+  for (const Board& b : img.board_defs) {
+    out += fmt::format("#\n# board {} ({}, {})\n", b.name.value, b.arch.value, b.source_file);
+    if (!b.layers.empty()) out += fmt::format("#   layers: {}\n", Joined(b.layers));
+    PackageLines(out, "#   packages ", b.packages);
+    if (!b.bootloader.type.value.empty()) {
+      out += fmt::format("#   bootloader: {}\n", b.bootloader.type.value);
+      PackageLines(out, "#   bootloader packages ", b.bootloader.packages);
+    }
+    const KernelSettings& k = b.kernel;
+    if (!k.flavour.value.empty()) out += fmt::format("#   kernel flavour: {}\n", k.flavour.value);
+    if (!k.cmdline.empty()) out += fmt::format("#   kernel cmdline: {}\n", Joined(k.cmdline, " "));
+    if (!k.console.value.empty()) out += fmt::format("#   console: {}\n", k.console.value);
+    if (!b.layout.partitions.empty()) {
+      out += fmt::format("#   layout: {}\n", b.layout.table.value);
+      out += fmt::format("#     {:<9} {:>6} {:>12} {:<10} {:<16} {}\n", "role", "size", "bytes",
+                         "filesystem", "label", "slot");
+      for (const Partition& p : b.layout.partitions) {
+        out += fmt::format("#     {:<9} {:>6} {:>12} {:<10} {:<16} {}\n", p.role.value,
+                           p.size.value, p.size_bytes ? std::to_string(p.size_bytes) : "-",
+                           p.filesystem.value, p.label.value, p.slot.value);
+      }
+    }
+  }
+  // Trailing spaces from the padded columns are noise in a diff.
+  std::string trimmed;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t nl = out.find('\n', start);
+    std::string line = out.substr(start, nl - start);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    trimmed += line + "\n";
+    start = nl + 1;
+  }
+  return trimmed;
 }
 
 }  // namespace cairn::config

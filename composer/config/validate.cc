@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "cairn/config/arch.h"
+#include "cairn/config/did_you_mean.h"
 #include "config/parse_file.h"
 
 namespace cairn::config {
@@ -32,7 +34,8 @@ Status CheckContents(const Image& img) {
   // A Debian image may be just the essential (or required) set.
   bool debian_base = !c.debian.empty() &&
                      (c.debian.essential.value_or(true) || c.debian.required.value_or(false));
-  if (c.packages.empty() && !debian_base) {
+  // Layers and boards may bring all the packages.
+  if (c.packages.empty() && !debian_base && img.stack.empty() && img.board_defs.empty()) {
     return ConfigError(c.loc.known() ? c.loc : SectionLoc(img, "contents"), "no packages declared")
         .Hint("list at least one package under 'contents.packages'");
   }
@@ -87,8 +90,7 @@ Status CheckContents(const Image& img) {
   return {};
 }
 
-Status CheckAccounts(const Image& img) {
-  const Accounts& a = img.accounts;
+Status CheckAccounts(const Accounts& a) {
   std::map<std::string, SourceLoc> group_names, user_names;
   std::map<uint32_t, SourceLoc> gids, uids;
   for (const Group& g : a.groups) {
@@ -148,9 +150,9 @@ Status CheckAccounts(const Image& img) {
   return {};
 }
 
-Status CheckPaths(const Image& img) {
-  for (size_t i = 0; i < img.paths.size(); ++i) {
-    const PathMutation& p = img.paths[i];
+Status CheckPaths(const std::vector<PathMutation>& paths, const std::vector<InlineFile>& files) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const PathMutation& p = paths[i];
     std::string what = fmt::format("paths[{}].path", i);
     if (p.path.value.empty()) return ConfigError(p.loc, fmt::format("'paths[{}]' has no 'path'", i));
     CAIRN_TRY(internal::CheckImagePath(p.path, what));
@@ -166,8 +168,8 @@ Status CheckPaths(const Image& img) {
     }
   }
   std::map<std::string, SourceLoc> seen;
-  for (size_t i = 0; i < img.files.size(); ++i) {
-    const InlineFile& f = img.files[i];
+  for (size_t i = 0; i < files.size(); ++i) {
+    const InlineFile& f = files[i];
     CAIRN_TRY(internal::CheckImagePath(f.path, fmt::format("files[{}].path", i)));
     auto [it, fresh] = seen.emplace(f.path.value, f.path.loc);
     if (!fresh) {
@@ -220,15 +222,251 @@ Status CheckEntrypoint(const Image& img) {
   return {};
 }
 
+
+const std::vector<std::string> kBootloaders = {"systemd-boot", "grub-efi", "uki", "u-boot-extlinux",
+                                               "rpi-firmware"};
+const std::vector<std::string> kRoles = {"esp", "boot", "firmware", "root", "data"};
+const std::vector<std::string> kFilesystems = {"vfat", "ext4", "squashfs", "erofs", "none"};
+const std::vector<std::string> kTables = {"gpt", "mbr"};
+const std::vector<std::string> kFirmwares = {"ovmf", "aavmf", "none"};
+
+// An error unless v is one of `allowed`; `what` names the value ("bootloader type").
+Status CheckEnum(const LString& v, std::string_view what, const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), v.value) != allowed.end()) return {};
+  Error e = ConfigError(v.loc, fmt::format("unknown {} '{}'", what, v.value));
+  if (auto s = SuggestClosest(v.value, allowed)) {
+    return std::move(e).Hint(fmt::format("did you mean '{}'?", *s));
+  }
+  return std::move(e).Hint(fmt::format("expected {}", QuoteList(allowed)));
+}
+
+Status CheckNonEmpty(const std::vector<LString>& items, std::string_view what) {
+  for (const LString& s : items) {
+    if (s.value.empty()) return ConfigError(s.loc, fmt::format("empty {}", what));
+  }
+  return {};
+}
+
+Status CheckPackageName(const LString& p) {
+  if (p.value.empty()) return ConfigError(p.loc, "empty package name");
+  if (p.value.find_first_of(" \t") != std::string::npos) {
+    return ConfigError(p.loc, fmt::format("package '{}' contains whitespace", p.value))
+        .Hint("write one package per list entry");
+  }
+  return {};
+}
+
+Status CheckPackageLists(const std::map<std::string, PackageList>& packages) {
+  for (const auto& [source, list] : packages) {
+    for (const LString& p : list.all) CAIRN_TRY(CheckPackageName(p));
+    for (const auto& [arch, names] : list.by_arch) {
+      for (const LString& p : names) CAIRN_TRY(CheckPackageName(p));
+    }
+  }
+  return {};
+}
+
+Status CheckLayout(const Board& board) {
+  const Layout& layout = board.layout;
+  if (!layout.loc.known() && layout.partitions.empty()) return {};
+  if (layout.table.value.empty()) {
+    return ConfigError(layout.loc, "'layout' has no 'table'").Hint("expected 'gpt' or 'mbr'");
+  }
+  CAIRN_TRY(CheckEnum(layout.table, "partition table", kTables));
+  if (layout.partitions.empty()) {
+    return ConfigError(layout.loc, "'layout' has no partitions")
+        .Hint("list them under 'layout.partitions', in disk order");
+  }
+  const Partition* esp = nullptr;
+  const Partition* slot_a = nullptr;
+  const Partition* slot_b = nullptr;
+  std::vector<const Partition*> plain_roots;
+  for (size_t i = 0; i < layout.partitions.size(); ++i) {
+    const Partition& p = layout.partitions[i];
+    std::string what = fmt::format("layout.partitions[{}]", i);
+    if (p.role.value.empty()) return ConfigError(p.loc, fmt::format("'{}' has no 'role'", what));
+    CAIRN_TRY(CheckEnum(p.role, "partition role", kRoles));
+    if (p.size.value.empty()) {
+      return ConfigError(p.loc, fmt::format("'{}' has no 'size'", what))
+          .Hint("e.g. 'size: 256M', or 'size: rest' for the last partition");
+    }
+    if (p.size.value == "rest" && i + 1 != layout.partitions.size()) {
+      return ConfigError(p.size.loc, "only the last partition can have size 'rest'")
+          .Hint(fmt::format("the last partition is at {}",
+                            layout.partitions.back().loc.ToString()));
+    }
+    if (p.filesystem.value.empty()) {
+      return ConfigError(p.loc, fmt::format("'{}' has no 'filesystem'", what))
+          .Hint(fmt::format("expected {}", QuoteList(kFilesystems)));
+    }
+    CAIRN_TRY(CheckEnum(p.filesystem, "filesystem", kFilesystems));
+    if (p.role.value == "esp") {
+      if (esp) {
+        return ConfigError(p.role.loc, "a disk has at most one EFI system partition")
+            .Hint(fmt::format("the first 'role: esp' is at {}", esp->role.loc.ToString()));
+      }
+      esp = &p;
+      if (p.filesystem.value != "vfat") {
+        return ConfigError(p.filesystem.loc, fmt::format("the EFI system partition must be vfat, "
+                                                         "not '{}'",
+                                                         p.filesystem.value));
+      }
+    }
+    if (!p.slot.value.empty()) {
+      if (p.role.value != "root") {
+        return ConfigError(p.slot.loc, fmt::format("'slot' is for root partitions, not '{}'",
+                                                   p.role.value))
+            .Hint("A/B updates switch between two root partitions, 'slot: a' and 'slot: b'");
+      }
+      if (p.slot.value != "a" && p.slot.value != "b") {
+        return ConfigError(p.slot.loc, fmt::format("unknown slot '{}'", p.slot.value))
+            .Hint("expected 'a' or 'b'");
+      }
+      const Partition*& seen = p.slot.value == "a" ? slot_a : slot_b;
+      if (seen) {
+        return ConfigError(p.slot.loc, fmt::format("two root partitions have slot '{}'",
+                                                   p.slot.value))
+            .Hint(fmt::format("the first is at {}", seen->slot.loc.ToString()));
+      }
+      seen = &p;
+    } else if (p.role.value == "root") {
+      plain_roots.push_back(&p);
+    }
+  }
+  if (slot_a || slot_b) {
+    const Partition* have = slot_a ? slot_a : slot_b;
+    if (!slot_a || !slot_b) {
+      return ConfigError(have->slot.loc, fmt::format("root slot '{}' has no partner slot '{}'",
+                                                     have->slot.value,
+                                                     have->slot.value == "a" ? "b" : "a"))
+          .Hint("A/B needs both 'slot: a' and 'slot: b' root partitions, or neither");
+    }
+    if (!plain_roots.empty()) {
+      return ConfigError(plain_roots.front()->role.loc, "root partition without a slot beside "
+                                                        "A/B root partitions")
+          .Hint(fmt::format("give it 'slot: a' or 'slot: b' (slot a is at {})",
+                            slot_a->slot.loc.ToString()));
+    }
+  } else if (plain_roots.size() > 1) {
+    return ConfigError(plain_roots[1]->role.loc, "a second root partition without slots")
+        .Hint(fmt::format("for A/B give the root partitions 'slot: a' and 'slot: b' (the first is "
+                          "at {})",
+                          plain_roots[0]->role.loc.ToString()));
+  }
+  const std::string& type = board.bootloader.type.value;
+  if (type == "systemd-boot" || type == "grub-efi" || type == "uki") {
+    if (layout.table.value != "gpt") {
+      return ConfigError(layout.table.loc, fmt::format("bootloader '{}' needs a 'gpt' partition "
+                                                       "table, not '{}'",
+                                                       type, layout.table.value))
+          .Hint(fmt::format("the bootloader is declared at {}",
+                            board.bootloader.type.loc.ToString()));
+    }
+    if (!esp) {
+      return ConfigError(layout.loc, fmt::format("bootloader '{}' needs an EFI system partition",
+                                                 type))
+          .Hint("add a partition with 'role: esp' and 'filesystem: vfat'");
+    }
+  } else if (type == "rpi-firmware" && layout.table.value != "mbr") {
+    return ConfigError(layout.table.loc, fmt::format("bootloader 'rpi-firmware' needs an 'mbr' "
+                                                     "partition table, not '{}'",
+                                                     layout.table.value))
+        .Hint(fmt::format("the bootloader is declared at {}", board.bootloader.type.loc.ToString()));
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Validate(const Image& image) {
   CAIRN_TRY(CheckContents(image));
-  CAIRN_TRY(CheckAccounts(image));
+  CAIRN_TRY(CheckAccounts(image.accounts));
   CAIRN_TRY(CheckEntrypoint(image));
-  CAIRN_TRY(CheckPaths(image));
+  CAIRN_TRY(CheckPaths(image.paths, image.files));
   for (const LString& a : image.archs) {
     if (a.value.empty()) return ConfigError(a.loc, "empty architecture");
+  }
+  for (const Layer& l : image.stack) {
+    if (l.kind == "layer") CAIRN_TRY(ValidateLayer(l));
+  }
+  for (const Board& b : image.board_defs) {
+    CAIRN_TRY(ValidateBoard(b));
+    for (const Layer& l : b.layer_defs) CAIRN_TRY(ValidateLayer(l));
+  }
+  return {};
+}
+
+Status ValidateLayer(const Layer& layer) {
+  if (layer.name.value.empty()) return ConfigError(layer.name.loc, "empty layer name");
+  for (const LString& a : layer.archs) {
+    if (!NormalizeArch(a.value) || *NormalizeArch(a.value) != a.value) {
+      return ConfigError(a.loc, fmt::format("unknown architecture '{}'", a.value))
+          .Hint(fmt::format("expected one of {}", QuoteList(KnownApkArchs())));
+    }
+  }
+  for (const LString& r : layer.required) {
+    if (r.value == layer.name.value) {
+      return ConfigError(r.loc, fmt::format("layer '{}' requires itself", r.value));
+    }
+  }
+  for (const LString& c : layer.conflicts) {
+    bool self = c.value == layer.name.value ||
+                std::any_of(layer.provides.begin(), layer.provides.end(),
+                            [&](const LString& p) { return p.value == c.value; });
+    if (self) {
+      return ConfigError(c.loc, fmt::format("layer '{}' conflicts with '{}', which it is or "
+                                            "provides itself",
+                                            layer.name.value, c.value));
+    }
+  }
+  CAIRN_TRY(CheckPackageLists(layer.packages));
+  CAIRN_TRY(CheckAccounts(layer.accounts));
+  CAIRN_TRY(CheckPaths(layer.paths, layer.files));
+  CAIRN_TRY(CheckNonEmpty(layer.services, "service"));
+  CAIRN_TRY(CheckNonEmpty(layer.kernel_cmdline, "kernel command line fragment"));
+  return {};
+}
+
+Status ValidateBoard(const Board& board) {
+  const std::string& name = board.name.value;
+  if (board.arch.value.empty()) {
+    return ConfigError(board.loc, fmt::format("board '{}' has no 'arch'", name))
+        .Hint("add e.g. 'arch: aarch64'");
+  }
+  if (!NormalizeArch(board.arch.value) || *NormalizeArch(board.arch.value) != board.arch.value) {
+    return ConfigError(board.arch.loc, fmt::format("unknown architecture '{}'", board.arch.value))
+        .Hint(fmt::format("expected one of {}", QuoteList(KnownApkArchs())));
+  }
+  CAIRN_TRY(CheckPackageLists(board.packages));
+  CAIRN_TRY(CheckPackageLists(board.bootloader.packages));
+  const Bootloader& boot = board.bootloader;
+  if (boot.loc.known() || !boot.packages.empty()) {
+    if (boot.type.value.empty()) {
+      return ConfigError(boot.loc, "'bootloader' has no 'type'")
+          .Hint(fmt::format("expected {}", QuoteList(kBootloaders)));
+    }
+    CAIRN_TRY(CheckEnum(boot.type, "bootloader type", kBootloaders));
+  }
+  CAIRN_TRY(CheckNonEmpty(board.kernel.cmdline, "kernel command line entry"));
+  for (const LString& dt : board.device_trees) {
+    if (dt.value.empty() || dt.value[0] == '/' || dt.value.find("..") != std::string::npos) {
+      return ConfigError(dt.loc, fmt::format("device tree '{}' must be a path relative to the "
+                                             "kernel's dtb directory, without '..'",
+                                             dt.value))
+          .Hint("e.g. 'broadcom/bcm2711-rpi-4-b.dtb'");
+    }
+  }
+  CAIRN_TRY(CheckPaths({}, board.files));
+  CAIRN_TRY(CheckLayout(board));
+  const QemuSettings& q = board.qemu;
+  if (!q.firmware.value.empty() && q.firmware.value[0] != '/' &&
+      std::find(kFirmwares.begin(), kFirmwares.end(), q.firmware.value) == kFirmwares.end()) {
+    Error e = ConfigError(q.firmware.loc, fmt::format("unknown qemu firmware '{}'", q.firmware.value));
+    if (auto s = SuggestClosest(q.firmware.value, kFirmwares)) {
+      return std::move(e).Hint(fmt::format("did you mean '{}'?", *s));
+    }
+    return std::move(e).Hint(
+        fmt::format("expected {} or an absolute path", QuoteList(kFirmwares, ", ")));
   }
   return {};
 }

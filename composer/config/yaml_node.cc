@@ -76,6 +76,12 @@ Result<YamlFile> YamlFile::Parse(std::string display_path, const std::string& te
   } catch (const YAML::Exception& e) {
     // yaml-cpp messages are lowercase phrases already ("illegal map value").
     Error err = ConfigError(f.LocAt(e.mark), fmt::format("invalid YAML: {}", e.msg));
+    // "${...}" in a [flow list] reads as YAML flow syntax: quote it.
+    if (e.msg.find("flow") != std::string::npos && !e.mark.is_null() && e.mark.line >= 0 &&
+        static_cast<size_t>(e.mark.line) < f.lines_.size() &&
+        f.lines_[e.mark.line].find("${") != std::string::npos) {
+      return err.Hint("in a [...] list, quote names with ${...}: '{' and '}' are YAML syntax there");
+    }
     // Most structural errors in hand-written YAML are indentation slips.
     if (e.msg.find("end of map") != std::string::npos ||
         e.msg.find("end of sequence") != std::string::npos ||

@@ -182,9 +182,34 @@ Result<Lock> ReadDocument(const Reader& r, const json& doc) {
   for (const auto& [arch, value] : archs->items()) {
     std::string path = "archs." + arch;
     CAIRN_TRY(r.Check(value, path, Kind::kObject));
+    LockedArch& out = lock.archs[arch];
+    if (value.contains("layers")) {
+      CAIRN_TRY(r.OnlyKeys(value, path, {"arch", "layers"}));
+      if (value.contains("arch")) {
+        CAIRN_ASSIGN_OR_RETURN(out.arch, r.String(value, path, "arch"));
+      }
+      CAIRN_ASSIGN_OR_RETURN(const json* layers, r.Get(value, path, "layers", Kind::kArray));
+      for (size_t l = 0; l < layers->size(); ++l) {
+        std::string lpath = fmt::format("{}.layers[{}]", path, l);
+        const json& lv = (*layers)[l];
+        CAIRN_TRY(r.Check(lv, lpath, Kind::kObject));
+        CAIRN_TRY(r.OnlyKeys(lv, lpath, {"name", "packages"}));
+        LockedLayer layer;
+        CAIRN_ASSIGN_OR_RETURN(layer.name, r.String(lv, lpath, "name"));
+        CAIRN_ASSIGN_OR_RETURN(const json* packages, r.Get(lv, lpath, "packages", Kind::kArray));
+        for (size_t i = 0; i < packages->size(); ++i) {
+          CAIRN_ASSIGN_OR_RETURN(
+              LockedPackage p,
+              ReadPackage(r, (*packages)[i], fmt::format("{}.packages[{}]", lpath, i)));
+          out.packages.push_back(p);
+          layer.packages.push_back(std::move(p));
+        }
+        out.layers.push_back(std::move(layer));
+      }
+      continue;
+    }
     CAIRN_TRY(r.OnlyKeys(value, path, {"packages"}));
     CAIRN_ASSIGN_OR_RETURN(const json* packages, r.Get(value, path, "packages", Kind::kArray));
-    LockedArch& out = lock.archs[arch];
     for (size_t i = 0; i < packages->size(); ++i) {
       CAIRN_ASSIGN_OR_RETURN(LockedPackage p,
                              ReadPackage(r, (*packages)[i], fmt::format("{}.packages[{}]", path, i)));
@@ -251,9 +276,9 @@ std::string FormatLock(const Lock& lock) {
   for (const auto& r : lock.repositories)
     repos.push_back(ordered_json{{"url", r.url}, {"tag", r.tag}});
   ordered_json archs = ordered_json::object();
-  for (const auto& [arch, locked] : lock.archs) {  // std::map: sorted by arch
+  auto package_list = [](const std::vector<LockedPackage>& list) {
     ordered_json packages = ordered_json::array();
-    for (const auto& p : locked.packages) {
+    for (const auto& p : list) {
       ordered_json j{{"name", p.name},         {"version", p.version},
                      {"arch", p.arch},         {"url", p.url},
                      {"checksum", p.checksum}, {"size", p.size}};
@@ -262,7 +287,20 @@ std::string FormatLock(const Lock& lock) {
       if (!p.sha256.empty()) j["sha256"] = p.sha256;
       packages.push_back(std::move(j));
     }
-    archs[arch] = ordered_json{{"packages", std::move(packages)}};
+    return packages;
+  };
+  for (const auto& [arch, locked] : lock.archs) {  // std::map: sorted by key
+    if (locked.layers.empty()) {
+      archs[arch] = ordered_json{{"packages", package_list(locked.packages)}};
+      continue;
+    }
+    ordered_json layers = ordered_json::array();
+    for (const auto& l : locked.layers)
+      layers.push_back(ordered_json{{"name", l.name}, {"packages", package_list(l.packages)}});
+    ordered_json target = ordered_json::object();
+    if (!locked.arch.empty()) target["arch"] = locked.arch;
+    target["layers"] = std::move(layers);
+    archs[arch] = std::move(target);
   }
   ordered_json doc{{"version", lock.version}};
   if (lock.format != "apk") doc["format"] = lock.format;

@@ -192,70 +192,92 @@ oci::ImageConfigSpec ConfigSpec(const config::Image& image, const std::string& a
   return spec;
 }
 
-struct ArchBuild {
-  std::string arch;
+// One target's packages, fetched and opened, with the layer each belongs to.
+struct TargetBuild {
+  const TargetPackages* target = nullptr;
   std::vector<compose::OpenedApk> opened;
   std::vector<compose::OpenedDeb> debs;  ///< Debian images
   std::string deb_arch;
+  std::vector<size_t> layer_end;        ///< packages of layer i are [layer_end[i-1], layer_end[i])
+  std::vector<std::string> layer_of;    ///< per package, its layer's name
+  std::vector<int64_t> layer_epoch;     ///< per layer: SOURCE_DATE_EPOCH, or newest package below
 };
 
-// Extract + Compose for Debian: packages, then the scripts' effects and dpkg's database.
-Status ComposeDebianTree(const ComposeRequest& req, const ArchBuild& ab, int64_t epoch,
-                         rootfs::Tree& tree, Reporter& reporter) {
-  const config::Image& image = *req.image;
-  CAIRN_ASSIGN_OR_RETURN(auto installed,
-                         compose::InstallDebPackages(ab.debs, ab.deb_arch, tree, epoch,
-                                                     req.staging / ("unpack-" + ab.arch),
-                                                     reporter));
-  std::vector<compose::InstalledDeb> db;
-  for (const auto& p : installed) db.push_back(p.record);
+// The newest package build time of a Debian set: dpkg-deb stamps the ar members with it.
+int64_t DebBuildTime(const compose::OpenedDeb& d) { return d.file.data_member().mtime; }
+
+// What one layer's composition keeps for the layers above it.
+struct StackState {
+  compose::InstalledApks apks;                   ///< every APK package so far
+  std::vector<compose::InstalledDeb> debs;       ///< every Debian package so far
+  std::map<std::string, std::string> stanzas;    ///< dpkg status stanzas written so far
+  std::vector<std::string> world;                ///< requests so far (apk world)
+};
+
+// Extract + Compose one Debian layer on the tree of the layers below.
+Status ComposeDebianLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
+                          rootfs::Tree& tree, StackState& state, Reporter& reporter) {
+  const LayerPackages& layer = tb.target->layers[li];
+  const int64_t epoch = tb.layer_epoch[li];
+  const size_t first = li == 0 ? 0 : tb.layer_end[li - 1];
+  // Indexes stay global across layers, so ownership checks see lower layers.
+  compose::DebInstallOptions io{first, tb.layer_end[li], tb.layer_of};
+  CAIRN_ASSIGN_OR_RETURN(
+      auto installed,
+      compose::InstallDebPackages(tb.debs, tb.deb_arch, tree, epoch,
+                                  req.staging / fmt::format("unpack-{}-{}", tb.target->name, li),
+                                  reporter, io));
   compose::DpkgDatabaseSpec spec;
-  spec.architecture = ab.deb_arch;
+  spec.first_new = state.debs.size();
+  spec.stanzas = &state.stanzas;
+  for (const auto& p : installed) state.debs.push_back(p.record);
+  spec.architecture = tb.deb_arch;
   spec.epoch = epoch;
-  CAIRN_TRY(compose::WriteDpkgDatabase(db, spec, tree));
+  CAIRN_TRY(compose::WriteDpkgDatabase(state.debs, spec, tree));
   // After the database: dpkg records conffiles as shipped, before any effect edits one.
   compose::DebEffectsSpec fx;
-  fx.apk_arch = ab.arch;
+  fx.apk_arch = tb.target->arch;
   fx.epoch = epoch;
-  fx.scratch = req.staging / ("depmod-" + ab.arch);
+  fx.scratch = req.staging / fmt::format("depmod-{}-{}", tb.target->name, li);
+  for (const auto& u : layer.spec.services) fx.enable_units.push_back(u.value);
   CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
-  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
-  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
-  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
-  tree.ClampMtimes(epoch);
+  CAIRN_TRY(compose::ApplyAccounts(layer.spec.accounts, tree, epoch));
+  CAIRN_TRY(compose::ApplyInlineFiles(layer.spec.files, tree, epoch));
+  CAIRN_TRY(compose::ApplyPathMutations(layer.spec.paths, tree, epoch));
   return {};
 }
 
-// The newest package build time of a Debian set: dpkg-deb stamps the ar members with it.
-int64_t NewestDebBuildTime(const std::vector<compose::OpenedDeb>& debs) {
-  int64_t newest = 0;
-  for (const auto& d : debs) newest = std::max(newest, d.file.data_member().mtime);
-  return newest;
-}
-
-// Extract + Compose: the whole root filesystem of one arch.
-Status ComposeTree(const ComposeRequest& req, const ArchBuild& ab, int64_t epoch,
-                   rootfs::Tree& tree, Reporter& reporter) {
+// Extract + Compose one APK layer on the tree of the layers below.
+Status ComposeApkLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
+                       rootfs::Tree& tree, StackState& state, Reporter& reporter) {
   const config::Image& image = *req.image;
-  CAIRN_TRY(effects::EnsureContainerDirs(tree, epoch));
-  CAIRN_ASSIGN_OR_RETURN(auto installed, compose::InstallApkPackages(ab.opened, tree, reporter));
-  CAIRN_TRY(compose::ApplyAccounts(image.accounts, tree, epoch));
-  CAIRN_TRY(compose::ApplyInlineFiles(image.files, tree, epoch));
-  CAIRN_TRY(compose::ApplyPathMutations(image.paths, tree, epoch));
+  const LayerPackages& layer = tb.target->layers[li];
+  const int64_t epoch = tb.layer_epoch[li];
+  const size_t first = li == 0 ? 0 : tb.layer_end[li - 1];
+  if (li == 0) CAIRN_TRY(effects::EnsureContainerDirs(tree, epoch));
+  // Indexes stay global across layers, so ownership checks see lower layers.
+  compose::ApkInstallOptions io{first, tb.layer_end[li], tb.layer_of};
+  CAIRN_ASSIGN_OR_RETURN(auto installed,
+                         compose::InstallApkPackages(tb.opened, tree, reporter, io));
+  for (auto& p : installed.packages) state.apks.packages.push_back(std::move(p));
+  for (auto& [k, v] : installed.scripts) state.apks.scripts[k] = std::move(v);
+  CAIRN_TRY(compose::ApplyAccounts(layer.spec.accounts, tree, epoch));
+  CAIRN_TRY(compose::ApplyInlineFiles(layer.spec.files, tree, epoch));
+  CAIRN_TRY(compose::ApplyPathMutations(layer.spec.paths, tree, epoch));
   std::vector<std::string> owners;
-  for (const auto& o : ab.opened) owners.push_back(o.info.name);
+  for (size_t i = 0; i < tb.layer_end[li]; ++i) owners.push_back(tb.opened[i].info.name);
   CAIRN_TRY(effects::InstallBusyboxLinks(tree, epoch, reporter, owners));
   effects::LdSoCacheOptions ld;
-  ld.arch = ab.arch;
+  ld.arch = tb.target->arch;
   CAIRN_TRY(effects::WriteLdSoCache(tree, epoch, ld, reporter));
   compose::ApkDatabaseSpec db;
-  db.arch = ab.arch;
-  for (const auto& p : image.contents.packages) db.world.push_back(p.value);
+  db.arch = tb.target->arch;
+  for (const auto& p : layer.spec.packages) state.world.push_back(p.value);
+  db.world = state.world;
   db.repositories = RuntimeRepositories(image);
   db.keys = req.keys->pem;
   db.epoch = epoch;
-  CAIRN_TRY(compose::WriteApkDatabase(installed, db, tree));
-  tree.ClampMtimes(epoch);
+  CAIRN_TRY(compose::WriteApkDatabase(state.apks, db, tree));
   return {};
 }
 
@@ -266,80 +288,107 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
   ComposeResult result;
 
   // Fetch and verify everything first: the default epoch needs every package.
-  std::vector<ArchBuild> builds;
-  for (const auto& arch : req.archs) {
-    Step step(reporter, fmt::format("fetching packages for {}", arch.arch));
+  std::vector<TargetBuild> builds;
+  for (const auto& target : req.targets) {
+    Step step(reporter, fmt::format("fetching packages for {}", target.name));
+    TargetBuild tb;
+    tb.target = &target;
+    ArchPackages all{target.arch, {}};
+    for (const auto& layer : target.layers) {
+      for (const auto& p : layer.packages) {
+        all.packages.push_back(p);
+        tb.layer_of.push_back(layer.spec.name);
+      }
+      tb.layer_end.push_back(all.packages.size());
+    }
     if (req.debian) {
-      CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, DebianArch(arch.arch));
+      CAIRN_ASSIGN_OR_RETURN(tb.deb_arch, DebianArch(target.arch));
       CAIRN_ASSIGN_OR_RETURN(
-          auto debs, FetchAll<compose::OpenedDeb>(arch, reporter, [&](const auto& p) {
+          tb.debs, FetchAll<compose::OpenedDeb>(all, reporter, [&](const auto& p) {
             return FetchDeb(req, p);
           }));
-      builds.push_back({arch.arch, {}, std::move(debs), deb_arch});
     } else {
       CAIRN_ASSIGN_OR_RETURN(
-          auto opened, FetchAll<compose::OpenedApk>(arch, reporter, [&](const auto& p) {
-            return FetchPackage(req, arch, p);
+          tb.opened, FetchAll<compose::OpenedApk>(all, reporter, [&](const auto& p) {
+            return FetchPackage(req, all, p);
           }));
-      builds.push_back({arch.arch, std::move(opened), {}, ""});
     }
+    // Each layer's epoch depends only on the packages at or below it, so a
+    // layer shared by two images is the same bytes in both.
+    int64_t newest = 0;
+    for (size_t li = 0; li < target.layers.size(); ++li) {
+      for (size_t i = li == 0 ? 0 : tb.layer_end[li - 1]; i < tb.layer_end[li]; ++i)
+        newest = std::max(newest, req.debian ? DebBuildTime(tb.debs[i])
+                                             : tb.opened[i].info.build_time);
+      tb.layer_epoch.push_back(req.epoch ? *req.epoch : newest);
+    }
+    builds.push_back(std::move(tb));
     step.Done();
   }
-  int64_t epoch = 0;
-  if (req.epoch) {
-    epoch = *req.epoch;
-  } else {
-    for (const auto& b : builds) {
-      epoch = std::max(epoch, compose::NewestBuildTime(b.opened));
-      epoch = std::max(epoch, NewestDebBuildTime(b.debs));
-    }
-  }
-  result.epoch = epoch;
 
   fs::path oci_dir = req.staging / "oci";
   fs::path sbom_dir = req.staging / "sbom";
   CAIRN_TRY(MakeDirs(sbom_dir));
   CAIRN_ASSIGN_OR_RETURN(auto layout, oci::OciLayoutWriter::Open(oci_dir));
   std::vector<oci::ImageResult> images;
-  for (const auto& b : builds) {
-    Step step(reporter, fmt::format("composing {} for {}", image.name.value, b.arch));
+  for (const auto& tb : builds) {
+    const TargetPackages& target = *tb.target;
+    Step step(reporter, fmt::format("composing {} for {}", image.name.value, target.name));
     CAIRN_ASSIGN_OR_RETURN(auto store, rootfs::ContentStore::Create(req.staging));
     rootfs::Tree tree(*store);
-    auto compose_start = std::chrono::steady_clock::now();
-    auto composed = req.debian ? ComposeDebianTree(req, b, epoch, tree, reporter)
-                               : ComposeTree(req, b, epoch, tree, reporter);
-    std::chrono::duration<double> compose_seconds =
-        std::chrono::steady_clock::now() - compose_start;
-    if (!composed.ok())
-      return std::move(composed).error().Context(fmt::format("composing for {}", b.arch));
+    StackState state;
+    std::vector<oci::LayerResult> layers;
+    const int64_t epoch = tb.layer_epoch.empty() ? (req.epoch ? *req.epoch : 0)
+                                                 : tb.layer_epoch.back();
+    const bool layered = target.layers.size() > 1;
+    for (size_t li = 0; li < target.layers.size(); ++li) {
+      const std::string& name = target.layers[li].spec.name;
+      tree.BeginLayer(static_cast<int>(li));
+      auto compose_start = std::chrono::steady_clock::now();
+      Status composed = req.debian ? ComposeDebianLayer(req, tb, li, tree, state, reporter)
+                                   : ComposeApkLayer(req, tb, li, tree, state, reporter);
+      if (!composed.ok())
+        return std::move(composed).error().Context(
+            fmt::format("composing layer '{}' for {}", name, target.name));
+      tree.ClampMtimes(tb.layer_epoch[li], static_cast<int>(li));
+      std::chrono::duration<double> compose_seconds =
+          std::chrono::steady_clock::now() - compose_start;
 
-    oci::LayerOptions lo;
-    lo.gzip_level = req.compression_level;
-    CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
-    // One line for bench/run.sh: extraction+compose, then where the layer's time went.
-    reporter.Verbose(fmt::format(
-        "layer {} ({} bytes, {} uncompressed; {:.3f}s extracting and composing, {:.3f}s layer: "
-        "{:.3f}s compressing, {:.3f}s hashing, {:.3f}s writing)",
-        layer.digest, layer.size, layer.uncompressed_size, compose_seconds.count(),
-        layer.timings.total_seconds, layer.timings.compress_seconds, layer.timings.hash_seconds,
-        layer.timings.write_seconds));
-    CAIRN_ASSIGN_OR_RETURN(auto img, layout.AddImage(ConfigSpec(image, b.arch, epoch), {layer}));
+      oci::LayerOptions lo;
+      lo.gzip_level = req.compression_level;
+      lo.layer = layered ? static_cast<int>(li) : -1;
+      CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
+      // One line for bench/run.sh: extraction+compose, then where the layer's time went.
+      reporter.Verbose(fmt::format(
+          "layer {} ({} bytes, {} uncompressed; {:.3f}s extracting and composing, {:.3f}s layer: "
+          "{:.3f}s compressing, {:.3f}s hashing, {:.3f}s writing)",
+          layer.digest, layer.size, layer.uncompressed_size, compose_seconds.count(),
+          layer.timings.total_seconds, layer.timings.compress_seconds, layer.timings.hash_seconds,
+          layer.timings.write_seconds));
+      if (layered)
+        reporter.Info(fmt::format("{}: layer '{}' {} ({} packages)", target.name, name,
+                                  layer.digest, target.layers[li].packages.size()));
+      layers.push_back(std::move(layer));
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto img, layout.AddImage(ConfigSpec(image, target.arch, epoch), layers));
 
     sbom::ImageSbomInput si;
     si.image_name = image.name.value;
-    si.arch = b.arch;
+    si.arch = target.arch;
     si.epoch = epoch;
     si.manifest_digest = img.manifest.digest;
     si.config_digest = img.config.digest;
-    si.layer_digests = {layer.digest};
+    for (const auto& l : layers) si.layer_digests.push_back(l.digest);
     si.os = OsReleaseOf(tree);
     si.tool_version = Version();
-    for (const auto& o : b.opened) si.packages.push_back({o.info, "", ""});
-    // FetchDebs opened the locked packages in order, so the lock entry of
-    // debs[i] is packages[i].
-    const auto& locked = req.archs[&b - builds.data()].packages;
-    for (size_t i = 0; i < b.debs.size(); ++i) {
-      const compose::OpenedDeb& d = b.debs[i];
+    for (const auto& o : tb.opened) si.packages.push_back({o.info, "", ""});
+    // FetchAll opened the locked packages in order, so the lock entry of
+    // debs[i] is the i-th package of the layers' concatenation.
+    std::vector<const lock::LockedPackage*> locked;
+    for (const auto& l : target.layers)
+      for (const auto& p : l.packages) locked.push_back(&p);
+    for (size_t i = 0; i < tb.debs.size(); ++i) {
+      const compose::OpenedDeb& d = tb.debs[i];
       apk::PackageInfo info;
       info.name = d.package.name;
       info.version = d.package.version;
@@ -348,18 +397,35 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       info.url = d.package.homepage;
       info.maintainer = d.package.maintainer;
       info.origin = d.package.source;
-      info.datahash = locked[i].sha256;  // the .deb's SHA256, reported as the SBOM checksum
+      info.datahash = locked[i]->sha256;  // the .deb's SHA256, reported as the SBOM checksum
       si.packages.push_back(
           {info, "", sbom::DebPurl(info.name, info.version, info.arch, si.os)});
     }
-    std::string sbom_name = fmt::format("sbom-{}.spdx.json", b.arch);
+    std::string sbom_name = target.board ? fmt::format("sbom-{}.spdx.json", target.name)
+                                         : fmt::format("sbom-{}.spdx.json", target.arch);
     CAIRN_TRY(WriteFileAtomic(sbom_dir / sbom_name, sbom::WriteSpdxImage(si)));
-    result.archs.push_back(
-        {b.arch, img.manifest.digest, sbom_name, b.opened.size() + b.debs.size()});
+    ArchOutput out{target.arch, img.manifest.digest, sbom_name, tb.opened.size() + tb.debs.size()};
+    out.target = target.name;
+    for (const auto& l : layers) out.layer_digests.push_back(l.digest);
+    result.archs.push_back(std::move(out));
     images.push_back(std::move(img));
     step.Done();
   }
+  result.epoch = builds.empty() || builds.front().layer_epoch.empty()
+                     ? 0
+                     : builds.front().layer_epoch.back();
 
+  const bool boards = !req.targets.empty() && req.targets.front().board != nullptr;
+  if (boards) {
+    // One ref per board; several boards may share a platform, so no index.
+    for (size_t i = 0; i < images.size(); ++i) {
+      std::string ref = fmt::format("{}-{}", image.name.value, req.targets[i].name);
+      CAIRN_TRY(layout.Tag(ref, images[i].manifest));
+    }
+    CAIRN_TRY(layout.Commit());
+    result.digest = images.size() == 1 ? images[0].manifest.digest : "";
+    return result;
+  }
   oci::TagOptions to;
   to.index_annotations = image.annotations;
   CAIRN_ASSIGN_OR_RETURN(oci::Descriptor tagged, layout.TagImages(image.name.value, images, to));
@@ -368,7 +434,7 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
   if (images.size() > 1) {
     sbom::IndexSbomInput ii;
     ii.image_name = image.name.value;
-    ii.epoch = epoch;
+    ii.epoch = result.epoch;
     ii.index_digest = tagged.digest;
     ii.tool_version = Version();
     for (const auto& img : images) ii.images.push_back({img.apk_arch, img.manifest.digest});

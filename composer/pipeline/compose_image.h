@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cairn/config/model.h"
+#include "cairn/config/stack.h"
 #include "cairn/fetch/fetcher.h"
 #include "cairn/lock/lock.h"
 #include "cairn/pipeline.h"
@@ -20,10 +21,24 @@ struct ArchPackages {
   std::vector<lock::LockedPackage> packages;  ///< install order
 };
 
+/// One cairn layer to compose: its declaration and the packages it adds.
+struct LayerPackages {
+  config::StackLayer spec;
+  std::vector<lock::LockedPackage> packages;  ///< install order
+};
+
+/// One build target (a board, or an arch for images without boards).
+struct TargetPackages {
+  std::string name;  ///< board name or arch
+  std::string arch;  ///< apk arch
+  const config::Board* board = nullptr;
+  std::vector<LayerPackages> layers;  ///< bottom first; one OCI layer each
+};
+
 struct ComposeRequest {
   const config::Image* image = nullptr;
   const LoadedKeyring* keys = nullptr;
-  std::vector<ArchPackages> archs;
+  std::vector<TargetPackages> targets;
   bool allow_untrusted = false;
   int compression_level = 6;
   std::optional<int64_t> epoch;  ///< unset: the newest package build time

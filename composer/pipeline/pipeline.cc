@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cairn/apk/package.h"
 #include "cairn/config/arch.h"
@@ -22,6 +24,8 @@
 #include "pipeline/apk_sources.h"
 #include "pipeline/compose_image.h"
 #include "pipeline/deb_sources.h"
+#include "pipeline/stack_resolve.h"
+#include "cairn/config/stack.h"
 #include "cairn/solve/deb_resolver.h"
 #include "cairn/deb/package.h"
 #include <ctime>
@@ -48,8 +52,33 @@ struct Inputs {
   std::vector<std::string> archs;
   pipeline::LoadedKeyring keys;
   std::vector<RepositoryRef> repos;
-  lock::Lock lock;  ///< resolved (or read) packages per arch
+  std::vector<config::BuildTarget> targets;  ///< boards, or archs
+  lock::Lock lock;  ///< resolved (or read) packages per target
 };
+
+// A target is layered (its lock records each layer) unless it is a plain
+// image: one layer of the image's own contents and no board.
+bool Layered(const config::BuildTarget& t) {
+  return t.board != nullptr || t.layers.size() != 1 || t.layers[0].kind != "image";
+}
+
+std::vector<pipeline::LayerRequests> LayerRequestsOf(const config::BuildTarget& t) {
+  std::vector<pipeline::LayerRequests> out;
+  for (const auto& l : t.layers) out.push_back({l.name, l.loc, l.packages});
+  return out;
+}
+
+// Stores a stacked resolution as the target's lock entry.
+void LockTarget(Inputs& in, const config::BuildTarget& t, std::vector<lock::LockedLayer> layers) {
+  lock::LockedArch locked;
+  for (const auto& l : layers)
+    locked.packages.insert(locked.packages.end(), l.packages.begin(), l.packages.end());
+  if (Layered(t)) {
+    locked.layers = std::move(layers);
+    if (t.name != t.arch) locked.arch = t.arch;
+  }
+  in.lock.archs[t.name] = std::move(locked);
+}
 
 Result<std::vector<std::string>> ChooseArchs(const BuildOptions& o, const config::Image& image) {
   std::vector<std::string> out;
@@ -77,16 +106,17 @@ Result<lock::LockedConfig> LockConfig(const config::Image& image) {
   if (files.empty()) files.push_back(image.source_file);
   for (const auto& f : files) {
     CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(f));
-    c.files.push_back({fs::path(f).lexically_relative(fs::current_path()).string(), Sha256Hex(text)});
+    fs::path rel = fs::absolute(f).lexically_normal().lexically_relative(fs::current_path());
+    c.files.push_back({rel.empty() ? f : rel.string(), Sha256Hex(text)});
   }
   c.sha256 = lock::ConfigDigest(c.files);
   return c;
 }
 
-Result<std::vector<apk::Dependency>> World(const config::Image& image,
+Result<std::vector<apk::Dependency>> World(const std::vector<config::LString>& packages,
                                            std::vector<std::string>* sources) {
   std::vector<apk::Dependency> world;
-  for (const auto& p : image.contents.packages) {
+  for (const auto& p : packages) {
     auto dep = apk::Dependency::Parse(p.value);
     if (!dep.ok()) return ConfigError(p.loc, dep.error().message());
     world.push_back(*dep);
@@ -96,9 +126,9 @@ Result<std::vector<apk::Dependency>> World(const config::Image& image,
 }
 
 // Debian requests: "name", "name=version" or "name:arch" (apt's syntax).
-Result<std::vector<solve::DebRequest>> DebianRequests(const config::Image& image) {
+Result<std::vector<solve::DebRequest>> DebianRequests(const std::vector<config::LString>& packages) {
   std::vector<solve::DebRequest> out;
-  for (const auto& p : image.contents.packages) {
+  for (const auto& p : packages) {
     solve::DebRequest r;
     r.loc = p.loc;
     std::string v = p.value;
@@ -115,39 +145,96 @@ Result<std::vector<solve::DebRequest>> DebianRequests(const config::Image& image
   return out;
 }
 
-// Resolve for Debian: every suite's indexes for the arch, then libsolv.
+// Resolve for Debian: every suite's indexes for each arch, then libsolv, one
+// layer at a time (pipeline/stack_resolve.h).
 Status ResolveDebian(Inputs& in, const std::vector<pipeline::DebSuiteRef>& suites,
                      fetch::Fetcher& fetcher, Reporter& reporter) {
-  CAIRN_ASSIGN_OR_RETURN(auto requests, DebianRequests(in.image));
   const config::Debian& d = in.image.contents.debian;
-  for (const auto& arch : in.archs) {
-    Step step(reporter, fmt::format("resolving packages for {}", arch));
-    CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, pipeline::DebianArch(arch));
-    CAIRN_ASSIGN_OR_RETURN(auto universe,
-                           pipeline::LoadDebianIndexes(suites, deb_arch, std::time(nullptr),
-                                                       fetcher, reporter));
+  std::map<std::string, std::vector<deb::Package>> universes;  // by Debian arch
+  for (const auto& t : in.targets) {
+    Step step(reporter, fmt::format("resolving packages for {}", t.name));
+    CAIRN_ASSIGN_OR_RETURN(std::string deb_arch, pipeline::DebianArch(t.arch));
+    if (!universes.count(deb_arch)) {
+      CAIRN_ASSIGN_OR_RETURN(universes[deb_arch],
+                             pipeline::LoadDebianIndexes(suites, deb_arch, std::time(nullptr),
+                                                         fetcher, reporter));
+    }
+    const auto& universe = universes[deb_arch];
     solve::DebResolveOptions opts;
     opts.architecture = deb_arch;
     opts.with_recommends = d.recommends.value_or(false);
     opts.with_essential = d.essential.value_or(true);
     opts.with_required = d.required.value_or(false);
-    auto resolution = solve::ResolveDeb(universe, requests, opts);
-    if (!resolution.ok())
-      return std::move(resolution).error().Context(fmt::format("resolving packages for {}", arch));
-    lock::LockedArch locked;
-    for (const deb::Package* p : resolution->packages) {
-      lock::LockedPackage lp;
-      lp.name = p->name;
-      lp.version = p->version;
-      lp.arch = p->architecture;
-      lp.url = pipeline::DebPackageUrl(*p);
-      lp.size = p->size;
-      lp.repository = p->repository;
-      lp.sha256 = p->sha256;
-      locked.packages.push_back(std::move(lp));
+    pipeline::StackSolver solver =
+        [&](const std::vector<config::LString>& packages,
+            const std::vector<lock::LockedPackage>& pinned)
+        -> Result<std::vector<lock::LockedPackage>> {
+      CAIRN_ASSIGN_OR_RETURN(auto requests, DebianRequests(packages));
+      for (const auto& p : pinned) {
+        solve::DebRequest r;
+        r.name = p.arch == "all" || p.arch == deb_arch ? p.name : p.name + ":" + p.arch;
+        r.op = deb::RelationOp::kEqual;
+        r.version = p.version;
+        requests.push_back(std::move(r));
+      }
+      CAIRN_ASSIGN_OR_RETURN(auto resolution, solve::ResolveDeb(universe, requests, opts));
+      std::vector<lock::LockedPackage> out;
+      for (const deb::Package* p : resolution.packages) {
+        lock::LockedPackage lp;
+        lp.name = p->name;
+        lp.version = p->version;
+        lp.arch = p->architecture;
+        lp.url = pipeline::DebPackageUrl(*p);
+        lp.size = p->size;
+        lp.repository = p->repository;
+        lp.sha256 = p->sha256;
+        out.push_back(std::move(lp));
+      }
+      return out;
+    };
+    auto layers = pipeline::ResolveStack(LayerRequestsOf(t), solver);
+    if (!layers.ok())
+      return std::move(layers).error().Context(fmt::format("resolving packages for {}", t.name));
+    LockTarget(in, t, std::move(*layers));
+    reporter.Info(fmt::format("{}: {} packages", t.name, in.lock.archs[t.name].packages.size()));
+    step.Done();
+  }
+  return {};
+}
+
+// Resolve for APK: each arch's repositories, then the apk resolver, one layer
+// at a time.
+Status ResolveApkTargets(Inputs& in, const BuildOptions& o, fetch::Fetcher& fetcher,
+                         Reporter& reporter) {
+  std::map<std::string, std::vector<solve::ApkRepository>> repos_by_arch;
+  for (const auto& t : in.targets) {
+    Step step(reporter, fmt::format("resolving packages for {}", t.name));
+    if (!repos_by_arch.count(t.arch)) {
+      CAIRN_ASSIGN_OR_RETURN(repos_by_arch[t.arch],
+                             pipeline::LoadRepositories(in.repos, t.arch, in.keys.keyring,
+                                                        o.allow_untrusted, fetcher, reporter));
     }
-    reporter.Info(fmt::format("{}: {} packages", arch, locked.packages.size()));
-    in.lock.archs[arch] = std::move(locked);
+    const auto& repos = repos_by_arch[t.arch];
+    const std::string arch = t.arch;
+    pipeline::StackSolver solver =
+        [&](const std::vector<config::LString>& packages,
+            const std::vector<lock::LockedPackage>& pinned)
+        -> Result<std::vector<lock::LockedPackage>> {
+      std::vector<std::string> sources;
+      CAIRN_ASSIGN_OR_RETURN(auto world, World(packages, &sources));
+      solve::ApkResolveRequest req{world, arch, {}, sources};
+      for (const auto& p : pinned) req.pinned[p.name] = p.version;
+      CAIRN_ASSIGN_OR_RETURN(auto resolution, solve::ResolveApk(repos, req));
+      std::vector<lock::LockedPackage> out;
+      for (const apk::PackageInfo* p : resolution.install_order)
+        out.push_back(lock::FromPackageInfo(*p, pipeline::PackageUrl(p->repository, arch, *p)));
+      return out;
+    };
+    auto layers = pipeline::ResolveStack(LayerRequestsOf(t), solver);
+    if (!layers.ok())
+      return std::move(layers).error().Context(fmt::format("resolving packages for {}", t.name));
+    LockTarget(in, t, std::move(*layers));
+    reporter.Info(fmt::format("{}: {} packages", t.name, in.lock.archs[t.name].packages.size()));
     step.Done();
   }
   return {};
@@ -161,6 +248,14 @@ Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter&
     CAIRN_ASSIGN_OR_RETURN(in.image, config::LoadImage(o.config_file));
     CAIRN_TRY(config::Validate(in.image));
     CAIRN_ASSIGN_OR_RETURN(in.archs, ChooseArchs(o, in.image));
+    const bool debian = !in.image.contents.debian.empty();
+    CAIRN_ASSIGN_OR_RETURN(in.targets, config::PlanTargets(in.image, debian ? "debian" : "apk",
+                                                           in.image.board_defs.empty() || !o.archs.empty()
+                                                               ? in.archs
+                                                               : std::vector<std::string>{}));
+    if (in.targets.empty())
+      return UsageError(fmt::format("none of the boards of '{}' is for {}",
+                                    o.config_file.string(), fmt::join(in.archs, ", ")));
     step.Done();
   }
   CAIRN_ASSIGN_OR_RETURN(in.lock.config, LockConfig(in.image));
@@ -189,38 +284,30 @@ Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter&
     if (locked.config.sha256 != in.lock.config.sha256)
       reporter.Warn(fmt::format("'{}' was made from a different declaration; building its packages anyway",
                                 o.lockfile.string()));
-    for (const auto& arch : in.archs) {
-      auto it = locked.archs.find(arch);
+    for (const auto& t : in.targets) {
+      auto it = locked.archs.find(t.name);
       if (it == locked.archs.end())
         return NotFoundError(fmt::format("the lock file '{}' has no packages for '{}'",
-                                         o.lockfile.string(), arch))
-            .Hint("run 'cairn lock' for every architecture you build");
-      in.lock.archs[arch] = it->second;
+                                         o.lockfile.string(), t.name))
+            .Hint("run 'cairn lock' for every architecture and board you build");
+      std::vector<std::string> want, have;
+      for (const auto& l : t.layers) want.push_back(l.name);
+      for (const auto& l : it->second.layers) have.push_back(l.name);
+      if (Layered(t) && want != have)
+        return ConfigError(SourceLoc{o.lockfile.string()},
+                           fmt::format("the lock's layers for '{}' are [{}] but the declaration "
+                                       "stacks [{}]",
+                                       t.name, fmt::join(have, ", "), fmt::join(want, ", ")))
+            .Hint("run 'cairn lock' again");
+      in.lock.archs[t.name] = it->second;
     }
     return in;
   }
 
   if (in.lock.format == "deb") {
     CAIRN_TRY(ResolveDebian(in, suites, fetcher, reporter));
-    return in;
-  }
-  std::vector<std::string> sources;
-  CAIRN_ASSIGN_OR_RETURN(auto world, World(in.image, &sources));
-  for (const auto& arch : in.archs) {
-    Step step(reporter, fmt::format("resolving packages for {}", arch));
-    CAIRN_ASSIGN_OR_RETURN(auto repos, pipeline::LoadRepositories(in.repos, arch, in.keys.keyring,
-                                                                  o.allow_untrusted, fetcher,
-                                                                  reporter));
-    solve::ApkResolveRequest req{world, arch, {}, sources};
-    auto resolution = solve::ResolveApk(repos, req);
-    if (!resolution.ok())
-      return std::move(resolution).error().Context(fmt::format("resolving packages for {}", arch));
-    lock::LockedArch locked;
-    for (const apk::PackageInfo* p : resolution->install_order)
-      locked.packages.push_back(lock::FromPackageInfo(*p, pipeline::PackageUrl(p->repository, arch, *p)));
-    reporter.Info(fmt::format("{}: {} packages", arch, locked.packages.size()));
-    in.lock.archs[arch] = std::move(locked);
-    step.Done();
+  } else {
+    CAIRN_TRY(ResolveApkTargets(in, o, fetcher, reporter));
   }
   return in;
 }
@@ -248,9 +335,9 @@ Result<std::vector<ResolvedArch>> ResolveImage(const BuildOptions& options, Repo
   auto fetcher = MakeFetcher(options, reporter);
   CAIRN_ASSIGN_OR_RETURN(Inputs in, Prepare(options, *fetcher, reporter));
   std::vector<ResolvedArch> out;
-  for (const auto& arch : in.archs) {
-    ResolvedArch ra{arch, {}};
-    for (const auto& p : in.lock.archs[arch].packages)
+  for (const auto& t : in.targets) {
+    ResolvedArch ra{t.name, {}};
+    for (const auto& p : in.lock.archs[t.name].packages)
       ra.packages.push_back({p.name, p.version, p.arch, p.url, p.checksum, p.size});
     out.push_back(std::move(ra));
   }
@@ -291,7 +378,16 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   } else if (env_epoch >= 0) {
     req.epoch = env_epoch;
   }
-  for (const auto& arch : in.archs) req.archs.push_back({arch, in.lock.archs[arch].packages});
+  for (const auto& t : in.targets) {
+    pipeline::TargetPackages tp{t.name, t.arch, t.board, {}};
+    const lock::LockedArch& locked = in.lock.archs[t.name];
+    for (size_t i = 0; i < t.layers.size(); ++i) {
+      pipeline::LayerPackages lp{t.layers[i], {}};
+      lp.packages = locked.layers.empty() ? locked.packages : locked.layers[i].packages;
+      tp.layers.push_back(std::move(lp));
+    }
+    req.targets.push_back(std::move(tp));
+  }
 
   CAIRN_ASSIGN_OR_RETURN(pipeline::ComposeResult composed, pipeline::ComposeAndEmit(req, reporter));
   CAIRN_TRY(WriteFileAtomic(staging.path() / "cairn.lock", lock::FormatLock(in.lock)));

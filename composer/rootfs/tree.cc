@@ -59,6 +59,22 @@ std::string_view FileTypeName(FileType type) {
 
 Tree::Tree(ContentStore& store) : store_(store) {}
 
+void Tree::BeginLayer(int layer) { current_layer_ = layer; }
+
+bool Tree::SameObject(const Node& a, const Node& b) {
+  return a.owner == b.owner && a.meta.type == b.meta.type && a.meta.mode == b.meta.mode &&
+         a.meta.uid == b.meta.uid && a.meta.gid == b.meta.gid && a.meta.mtime == b.meta.mtime &&
+         a.meta.size == b.meta.size && a.meta.link_target == b.meta.link_target &&
+         a.meta.dev_major == b.meta.dev_major && a.meta.dev_minor == b.meta.dev_minor &&
+         a.meta.xattrs == b.meta.xattrs && a.sha1 == b.sha1;
+}
+
+const std::set<std::string>& Tree::Whiteouts(int layer) const {
+  static const std::set<std::string> kNone;
+  auto it = whiteouts_.find(layer);
+  return it == whiteouts_.end() ? kNone : it->second;
+}
+
 const Node* Tree::Find(std::string_view path) const {
   auto it = nodes_.find(path);
   return it == nodes_.end() ? nullptr : &it->second;
@@ -66,7 +82,13 @@ const Node* Tree::Find(std::string_view path) const {
 
 Node* Tree::FindMutable(std::string_view path) {
   auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : &it->second;
+  if (it == nodes_.end()) return nullptr;
+  Node& node = it->second;
+  if (node.layer != current_layer_) {
+    node.over_lower = true;
+    node.layer = current_layer_;
+  }
+  return &node;
 }
 
 Result<std::string> Tree::Resolve(std::string_view path) const {
@@ -126,6 +148,7 @@ Result<std::string> Tree::PlaceParents(std::string_view parent, std::string_view
       dir.meta.mode = 0755;
       dir.meta.mtime = mtime;
       dir.owner = owner;
+      dir.layer = current_layer_;
       nodes_.emplace(std::string(prefix), std::move(dir));
     } else if (it->second.meta.type != FileType::kDirectory) {
       return IntegrityError(fmt::format("cannot place '{}': '{}' is a {}, not a directory",
@@ -162,17 +185,26 @@ Status Tree::AddImpl(FsEntry entry, const ContentReader* content, StoredContent*
   CAIRN_ASSIGN_OR_RETURN(std::string parent, PlaceParents(raw_parent, path, entry.mtime, owner));
   std::string key = Join(parent, name);
 
+  bool over_lower = false;
   auto existing = nodes_.find(key);
   if (existing != nodes_.end()) {
     Node& old = existing->second;
+    over_lower = old.layer != current_layer_ || old.over_lower;
     if (entry.type == FileType::kDirectory) {
       if (old.meta.type == FileType::kDirectory) {
-        if (old.owner == owner) {
+        // Packages ship the same directories over and over: a directory is
+        // attributed to this layer only if its metadata really changes.
+        if (old.owner == owner &&
+            (old.meta.mode != entry.mode || old.meta.uid != entry.uid ||
+             old.meta.gid != entry.gid || old.meta.mtime != entry.mtime ||
+             old.meta.xattrs != entry.xattrs)) {
           old.meta.mode = entry.mode;
           old.meta.uid = entry.uid;
           old.meta.gid = entry.gid;
           old.meta.mtime = entry.mtime;
           old.meta.xattrs = std::move(entry.xattrs);
+          old.over_lower = over_lower;
+          old.layer = current_layer_;
         }
         return {};
       }
@@ -191,6 +223,8 @@ Status Tree::AddImpl(FsEntry entry, const ContentReader* content, StoredContent*
   node.meta = std::move(entry);
   node.meta.path = key;
   node.owner = owner;
+  node.layer = current_layer_;
+  node.over_lower = over_lower;
   switch (node.meta.type) {
     case FileType::kRegular: {
       if (stored) {
@@ -233,6 +267,13 @@ Status Tree::AddImpl(FsEntry entry, const ContentReader* content, StoredContent*
     case FileType::kFifo:
       break;
   }
+  // Effects rewrite files cairn made in a lower layer (ld.so.cache, passwd,
+  // busybox links, dpkg's status); the same bytes and metadata again are not
+  // a change, so the node stays in its layer and out of the upper OCI layer.
+  if (auto again = nodes_.find(key); again != nodes_.end() &&
+                                     again->second.layer != current_layer_ &&
+                                     SameObject(again->second, node))
+    return {};
   nodes_.insert_or_assign(std::move(key), std::move(node));
   return {};
 }
@@ -297,19 +338,57 @@ void Tree::Remove(std::string_view path) {
   if (!parent.ok()) return;
   std::string key = Join(*parent, name);
   if (key.empty()) {
-    nodes_.clear();
+    // The root stays; each top-level entry is removed (and whited out) alone.
+    std::vector<std::string> top;
+    for (const auto& [p, node] : nodes_)
+      if (p.find('/') == std::string::npos) top.push_back(p);
+    for (const std::string& p : top) EraseSubtree(p, /*record=*/false);
     return;
   }
-  nodes_.erase(key);
+  EraseSubtree(key, /*record=*/false);
+}
+
+void Tree::AddWhiteout(std::string_view path) {
+  auto normalized = NormalizePath(path);
+  if (!normalized.ok() || normalized->empty()) return;
+  auto [raw_parent, name] = SplitParent(*normalized);
+  auto parent = ResolveImpl(raw_parent, true);
+  if (!parent.ok()) return;
+  std::string key = Join(*parent, name);
+  const Node* node = Find(key);
+  if (node && node->layer == current_layer_) {
+    whiteouts_[current_layer_].insert(std::move(key));
+    return;
+  }
+  EraseSubtree(key, /*record=*/true);
+}
+
+void Tree::EraseSubtree(const std::string& key, bool record) {
   // Children are exactly the keys in ["key/", "key0"): '0' follows '/'.
   auto first = nodes_.lower_bound(key + "/");
   auto last = nodes_.lower_bound(key + "0");
+  auto self = nodes_.find(key);
+  auto from_lower = [&](const Node& n) { return n.layer != current_layer_ || n.over_lower; };
+  bool whiteout = record || (self != nodes_.end() && from_lower(self->second)) ||
+                  std::any_of(first, last, [&](const auto& kv) { return from_lower(kv.second); });
   nodes_.erase(first, last);
+  if (self != nodes_.end()) nodes_.erase(self);
+  if (!whiteout) return;
+  std::set<std::string>& set = whiteouts_[current_layer_];
+  // The directory's whiteout covers whatever was whited out below it.
+  set.erase(set.lower_bound(key + "/"), set.lower_bound(key + "0"));
+  set.insert(key);
 }
 
 void Tree::ClampMtimes(int64_t epoch) {
   for (auto& [path, node] : nodes_) {
     if (node.meta.mtime > epoch) node.meta.mtime = epoch;
+  }
+}
+
+void Tree::ClampMtimes(int64_t epoch, int layer) {
+  for (auto& [path, node] : nodes_) {
+    if (node.layer == layer && node.meta.mtime > epoch) node.meta.mtime = epoch;
   }
 }
 

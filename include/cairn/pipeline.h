@@ -45,11 +45,14 @@ struct ResolvedArch {
   std::vector<ResolvedPackage> packages;  ///< install order
 };
 
+/// One built target: an architecture, or a board.
 struct ArchOutput {
   std::string arch;
   std::string manifest_digest;
   std::string sbom_path;
   size_t package_count = 0;
+  std::string target;                      ///< the board name, or the arch
+  std::vector<std::string> layer_digests;  ///< one per cairn layer, bottom first
 };
 
 struct BuildResult {

@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 fs::path SharedFixtures() { return fs::path(CAIRN_SHARED_FIXTURES); }
 fs::path TestData() { return fs::path(CAIRN_TEST_DATA); }
 
-ScratchDir::ScratchDir(const std::string& name) {
-  fs::path base = fs::path(CAIRN_BINARY_DIR) / "test-scratch";
+ScratchDir::ScratchDir(const std::string& name, bool outside_project) {
+  fs::path base = outside_project ? fs::temp_directory_path() / "cairn-test-scratch"
+                                  : fs::path(CAIRN_BINARY_DIR) / "test-scratch";
   fs::create_directories(base);
   std::string templ = (base / (name + ".XXXXXX")).string();
   if (!::mkdtemp(templ.data())) std::abort();

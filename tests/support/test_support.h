@@ -16,7 +16,9 @@ std::filesystem::path TestData();
 /// A fresh directory under the build tree, removed when the object dies.
 class ScratchDir {
  public:
-  explicit ScratchDir(const std::string& name);
+  /// Under the build directory, or (outside_project) under the system's
+  /// temporary directory, where no ancestor is a cairn project (layers/, boards/).
+  explicit ScratchDir(const std::string& name, bool outside_project = false);
   ~ScratchDir();
   const std::filesystem::path& path() const { return path_; }
 

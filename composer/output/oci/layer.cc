@@ -215,8 +215,12 @@ Result<LayerResult> WriteLayerTar(const rootfs::Tree& tree, const std::filesyste
   CAIRN_ASSIGN_OR_RETURN(auto gz,
                          GzipBlobWriter::Open(std::move(blob), options.gzip_level, &result.timings));
   ByteSink sink = [&](const char* data, size_t size) { return gz->Write(data, size); };
-  CAIRN_TRY_CTX(WriteTarStream(tree, sink, options.tar), "writing layer tar");
-  CAIRN_TRY_CTX(gz->Finish(&result), "writing layer tar");
+  TarOptions tar = options.tar;
+  tar.layer = options.layer;
+  const std::string what =
+      options.layer < 0 ? "writing layer tar" : fmt::format("writing layer {} tar", options.layer);
+  CAIRN_TRY_CTX(WriteTarStream(tree, sink, tar), what);
+  CAIRN_TRY_CTX(gz->Finish(&result), what);
   result.timings.total_seconds = Seconds(Clock::now() - start);
   return result;
 }

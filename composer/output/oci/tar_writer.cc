@@ -10,7 +10,6 @@
 extern "C" {
 #include <archive.h>
 #include <archive_entry.h>
-#include <locale.h>
 }
 
 #include <fmt/format.h>
@@ -20,6 +19,8 @@ extern "C" {
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "utf8_locale.h"
 
 namespace cairn::oci {
 namespace {
@@ -35,30 +36,6 @@ struct ArchiveFree {
 };
 struct EntryFree {
   void operator()(struct archive_entry* e) const { archive_entry_free(e); }
-};
-
-// libarchive converts names between the current locale and the UTF-8 of pax
-// headers, and in the "C" locale it cannot represent non-ASCII names at all
-// (its pax writer then crashes or falls back to hdrcharset=BINARY). Switching
-// this thread alone to C.UTF-8 (built into glibc >= 2.35) makes names pass
-// through as bytes and the output independent of the caller's locale.
-class ScopedUtf8Locale {
- public:
-  ScopedUtf8Locale() : loc_(newlocale(LC_ALL_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
-    if (loc_ != static_cast<locale_t>(0)) old_ = uselocale(loc_);
-  }
-  ~ScopedUtf8Locale() {
-    if (loc_ == static_cast<locale_t>(0)) return;
-    uselocale(old_);
-    freelocale(loc_);
-  }
-  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
-  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
-  bool ok() const { return loc_ != static_cast<locale_t>(0); }
-
- private:
-  locale_t loc_;
-  locale_t old_ = static_cast<locale_t>(0);
 };
 
 // State the write callback reaches through client_data.
@@ -205,10 +182,14 @@ unsigned TypeBits(FileType type) {
 // For each hard-link group (a regular file plus the links to it), the path
 // that carries the content: the first of the group in sorted order. Every
 // other member maps to it.
-Result<std::map<std::string, std::string, std::less<>>> PlanHardlinks(const Tree& tree) {
+// With a layer, only that layer's nodes take part; a target in a lower layer
+// is no member, so the group's first link in this layer carries the content.
+Result<std::map<std::string, std::string, std::less<>>> PlanHardlinks(const Tree& tree,
+                                                                      int layer) {
+  auto in_layer = [layer](const Node& n) { return layer < 0 || n.layer == layer; };
   std::map<std::string, std::vector<std::string>, std::less<>> groups;  // target -> links
   for (const auto& [path, node] : tree.nodes()) {
-    if (node.meta.type != FileType::kHardlink) continue;
+    if (node.meta.type != FileType::kHardlink || !in_layer(node)) continue;
     const Node* target = tree.Find(node.meta.link_target);
     if (!target || target->meta.type != FileType::kRegular)
       return IntegrityError(fmt::format(
@@ -219,7 +200,7 @@ Result<std::map<std::string, std::string, std::less<>>> PlanHardlinks(const Tree
   std::map<std::string, std::string, std::less<>> link_to;
   for (auto& [target, links] : groups) {
     std::vector<std::string> members = links;
-    members.push_back(target);
+    if (in_layer(*tree.Find(target))) members.push_back(target);
     std::sort(members.begin(), members.end());
     for (size_t i = 1; i < members.size(); ++i) link_to[members[i]] = members[0];
     link_to[members[0]] = "";  // primary: carries the content
@@ -229,20 +210,44 @@ Result<std::map<std::string, std::string, std::less<>>> PlanHardlinks(const Tree
 
 }  // namespace
 
+std::string WhiteoutName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return fmt::format(".wh.{}", path);
+  return fmt::format("{}/.wh.{}", path.substr(0, slash), path.substr(slash + 1));
+}
+
 Status WriteTarStream(const Tree& tree, const ByteSink& sink, const TarOptions& options) {
-  ScopedUtf8Locale utf8;
+  internal::ScopedUtf8Locale utf8;
   if (!utf8.ok()) return InternalError("the C.UTF-8 locale is not available");
   const Tree& accounts = options.accounts ? *options.accounts : tree;
   const auto unames = LoadIdNames(accounts, "etc/passwd");
   const auto gnames = LoadIdNames(accounts, "etc/group");
-  CAIRN_ASSIGN_OR_RETURN(auto link_to, PlanHardlinks(tree));
+  const int layer = options.layer;
+  CAIRN_ASSIGN_OR_RETURN(auto link_to, PlanHardlinks(tree, layer));
   CAIRN_ASSIGN_OR_RETURN(TarArchive tar, TarArchive::Open(sink));
 
   std::unique_ptr<struct archive_entry, EntryFree> entry(archive_entry_new());
   if (!entry) return InternalError("archive_entry_new failed");
   std::vector<char> buf(kCopyBufferSize);
 
+  if (layer >= 0) {
+    for (const std::string& removed : tree.Whiteouts(layer)) {
+      const std::string name = WhiteoutName(removed);
+      struct archive_entry* e = entry.get();
+      archive_entry_clear(e);
+      archive_entry_copy_pathname(e, name.c_str());
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_perm(e, 0);
+      archive_entry_set_uid(e, 0);
+      archive_entry_set_gid(e, 0);
+      archive_entry_set_mtime(e, 0, 0);
+      archive_entry_set_size(e, 0);
+      CAIRN_TRY(tar.WriteHeader(e, name));
+    }
+  }
+
   for (const auto& [path, listed] : tree.nodes()) {
+    if (layer >= 0 && listed.layer != layer) continue;
     // A hard-link group member takes its metadata and content from the file
     // it links to; only where it is written as a link does it differ.
     const Node* node = &listed;

@@ -128,6 +128,99 @@ struct Layering {
   bool empty() const { return strategy.empty() && !budget; }
 };
 
+/// cairn: packages of a layer or board for one package source ("debian" or
+/// "apk"): a plain list for every architecture, or a map with `all` and apk
+/// arch names (x86_64, aarch64, ...) whose lists are added for that arch.
+/// Names may use ${arch} (apk arch), ${debian-arch} (amd64, arm64, ...) and
+/// ${kernel-flavour} (the board's, default ${debian-arch}).
+struct PackageList {
+  std::vector<LString> all;
+  std::map<std::string, std::vector<LString>> by_arch;
+  SourceLoc loc;
+  bool empty() const { return all.empty() && by_arch.empty(); }
+};
+
+/// cairn: a layer, layers/<name>.yaml. Each layer becomes exactly one OCI
+/// layer, stacked in the order the image lists them (lowest first).
+struct Layer {
+  std::string source_file;
+  /// "layer" for a layers/ file; "image" for a base image's own contents in
+  /// Image::stack (its packages under that image's one source).
+  std::string kind = "layer";
+  LString name;         ///< default: file stem; how images and `requires` refer to it
+  LString description;
+  std::vector<LString> required;   ///< `requires:` (a C++20 keyword): layers or capabilities that must be below this one
+  std::vector<LString> provides;   ///< capabilities besides its own name (e.g. "init")
+  std::vector<LString> conflicts;  ///< layers or capabilities that may not be in the same stack
+  std::vector<LString> archs;      ///< supported apk archs; empty = every arch
+  std::map<std::string, PackageList> packages;  ///< by source: "debian", "apk"
+  Accounts accounts;
+  std::vector<InlineFile> files;
+  std::vector<PathMutation> paths;
+  std::vector<LString> services;        ///< systemd units to enable (e.g. ssh.service)
+  std::vector<LString> kernel_cmdline;  ///< fragments added to the board's command line
+  SourceLoc loc;  ///< where the image (or board) named it; the file's start otherwise
+};
+
+/// cairn: one partition of a board's disk layout.
+struct Partition {
+  LString role;        ///< esp, boot, root, data, firmware
+  LString size;        ///< "256M", "2G" (binary units), or "rest" for the last one
+  uint64_t size_bytes = 0;  ///< 0 for "rest"
+  LString filesystem;  ///< vfat, ext4, squashfs, erofs, none
+  LString label;
+  LString slot;        ///< "" or "a" / "b" for A/B root slots
+  SourceLoc loc;
+};
+
+struct Layout {
+  LString table;  ///< gpt or mbr
+  std::vector<Partition> partitions;
+  SourceLoc loc;
+};
+
+struct Bootloader {
+  LString type;  ///< systemd-boot, grub-efi, uki, u-boot-extlinux, rpi-firmware
+  std::map<std::string, PackageList> packages;  ///< bootloader packages by source
+  SourceLoc loc;
+};
+
+struct KernelSettings {
+  LString flavour;               ///< Debian flavour (amd64, arm64, rt-amd64, ...); default per arch
+  std::vector<LString> cmdline;  ///< base kernel command line
+  LString console;               ///< e.g. ttyS0, ttyAMA0
+  SourceLoc loc;
+};
+
+/// How `cairn run` boots the board under QEMU.
+struct QemuSettings {
+  LString machine;   ///< q35, virt, raspi3b, ...
+  LString cpu;       ///< max, cortex-a72, ...
+  LString firmware;  ///< ovmf, aavmf, none, or a path
+  LString memory;    ///< "1G"
+  std::vector<LString> extra_args;
+  SourceLoc loc;
+};
+
+/// cairn: board support, boards/<name>.yaml.
+struct Board {
+  std::string source_file;
+  LString name;
+  LString description;
+  LString arch;     ///< apk arch after normalisation
+  LString variant;  ///< e.g. v8; "" if none
+  std::vector<LString> layers;  ///< layers the board needs below its own (e.g. kernel)
+  std::vector<Layer> layer_defs;  ///< `layers` loaded by LoadImage (empty from LoadBoard)
+  std::map<std::string, PackageList> packages;  ///< firmware and board packages by source
+  Bootloader bootloader;
+  KernelSettings kernel;
+  std::vector<LString> device_trees;  ///< paths under the kernel's dtb directory
+  std::vector<InlineFile> files;
+  Layout layout;
+  QemuSettings qemu;
+  SourceLoc loc;
+};
+
 /// One declaration file after includes are merged.
 struct Image {
   std::string source_file;  ///< the top-level file that was loaded
@@ -146,9 +239,18 @@ struct Image {
   std::vector<std::string> volumes;
   std::vector<PathMutation> paths;
   std::vector<InlineFile> files;
-  /// cairn extensions for later issues; parsed and shown, not yet built.
+  /// cairn: layers stacked on the image's own contents, lowest first (names
+  /// under <project>/layers or paths), and boards (names under
+  /// <project>/boards or paths). Loaded into stack/board_defs by LoadImage.
   std::vector<LString> layers;
   std::vector<LString> boards;
+  /// cairn: `base:` another image (name under <project>/images or a path)
+  /// whose whole stack this image's layers go on, so the lower OCI layers are
+  /// the base's, byte for byte.
+  LString base;
+  std::vector<Layer> stack;        ///< the loaded `layers:` (after the base's), in order
+  std::vector<Board> board_defs;   ///< the loaded `boards:`
+  size_t base_layer_count = 0;     ///< how many of `stack` come from the base
   std::string vcs_url;      ///< apko `vcs-url`
   Layering layering;        ///< apko `layering`
   /// Where each top-level key ("contents", "cmd", "volumes", ...) was declared, so

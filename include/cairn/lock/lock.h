@@ -26,6 +26,14 @@
 //       }
 //     }
 //   }
+// A layered build (an image with `layers:`, a `base:` or boards) records each
+// cairn layer's packages instead of one flat list, keyed by build target (the
+// board name, or the arch), with the target's arch when the key is a board:
+//       "qemu-x86_64": {
+//         "arch": "x86_64",
+//         "layers": [{"name": "core", "packages": [...]},   // bottom first; each
+//                    {"name": "ssh", "packages": [...]}]    // lists what it added
+//       }
 // A Debian lock ("format": "deb") has the same shape: "checksum" is "" and each
 // package has "sha256" (of the .deb, from the Packages index) instead; "arch" is
 // the Debian architecture ("amd64", "all"), and "repositories" lists each suite
@@ -91,9 +99,19 @@ struct LockedPackage {
   bool operator==(const LockedPackage&) const = default;
 };
 
-/// The packages of one architecture, in install order.
-struct LockedArch {
+/// The packages one cairn layer added, in install order.
+struct LockedLayer {
+  std::string name;
   std::vector<LockedPackage> packages;
+  bool operator==(const LockedLayer&) const = default;
+};
+
+/// The packages of one build target (an architecture, or a board), in install order.
+struct LockedArch {
+  std::vector<LockedPackage> packages;  ///< every package; for layered targets, the layers' concatenated
+  /// Layered targets only (empty for a plain image): what each layer added.
+  std::vector<LockedLayer> layers;
+  std::string arch;  ///< the apk arch when the key is not one (a board name); "" otherwise
   bool operator==(const LockedArch&) const = default;
 };
 

@@ -8,6 +8,13 @@
 // The gzip header is fixed (MTIME 0, no name, XFL from the level, OS 255 =
 // unknown, as Go's compress/gzip writes), so the blob digest depends only on
 // the tar bytes, the level and the zlib version; diff_id is the portable identity.
+//
+// Stacked layers: one WriteLayerTar per layer with LayerOptions::layer = i,
+// bottom first; the results go to OciLayoutWriter::AddImage in that order.
+// A finished layer can be kept in an oci::LayerCache and reused unchanged.
+// Its bytes depend on the tree's nodes of that layer, its whiteouts, and the
+// uname/gname taken from TarOptions::accounts (default: the tree as it is at
+// write time), so a cache key should cover etc/passwd and etc/group too.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +29,10 @@ namespace cairn::oci {
 
 struct LayerOptions {
   int gzip_level = 6;  ///< zlib level 0 (stored) .. 9
-  TarOptions tar;      ///< uname/gname source
+  TarOptions tar;      ///< uname/gname source (tar.layer is ignored: `layer` below wins)
+  /// -1: the whole tree (a single-layer image). >= 0: only what that layer of
+  /// a stacked tree added or changed, plus its whiteouts (see oci/tar.h).
+  int layer = -1;
 };
 
 /// Where the time of one layer write went (wall-clock seconds), for benchmarks.

@@ -9,11 +9,27 @@
 // every later path of the group as a link to that one, so extraction never
 // meets a link before its target.
 //
+// One layer of a stacked tree (TarOptions::layer >= 0) is an OCI changeset:
+// - only nodes with node.layer == layer, in the same sorted order; their
+//   parent directories that belong to lower layers are not written (the lower
+//   layer has them; OCI runtimes also create missing parents themselves);
+// - first of all, one whiteout per Tree::Whiteouts(layer) path: "<dir>/.wh.<name>",
+//   an empty regular file, mode 0, uid/gid 0, no owner names, mtime 0, so its
+//   bytes depend on the path alone. Whiteouts come before every other entry,
+//   so even an extractor that applies entries strictly in order never deletes
+//   what the same layer adds at that path;
+// - a hard link whose target is in a lower layer cannot link there: the first
+//   such link of a group (in sorted order) is written as a regular file with
+//   the target's metadata and content, and the group's other links in this
+//   layer link to it.
+//
 //   CAIRN_TRY(oci::WriteTarStream(tree, [&](const char* p, size_t n) { ...; return Status(); }));
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include "cairn/result.h"
 #include "cairn/rootfs/tree.h"
@@ -28,7 +44,13 @@ struct TarOptions {
   /// that lacks them, pass the whole image's tree); nullptr means the tree
   /// being written. Missing files or unknown ids leave uname/gname empty.
   const rootfs::Tree* accounts = nullptr;
+  /// Which layer of the tree to write (see above); -1 writes every node,
+  /// which is the single-layer image's stream.
+  int layer = -1;
 };
+
+/// "<dir>/.wh.<name>": the OCI whiteout entry name for a removed path.
+std::string WhiteoutName(std::string_view path);
 
 /// Writes `tree` as a tar stream to `sink`, ending with the end-of-archive
 /// blocks (padded to 10240-byte records). Never holds a file's content in memory.

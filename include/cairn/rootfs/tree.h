@@ -11,6 +11,22 @@
 //   CAIRN_TRY(tree.AddFile("etc/motd", "hello\n", 0644));
 //   CAIRN_TRY(tree.Add(entry, &reader, /*owner=*/3));
 //   for (const auto& [path, node] : tree.nodes()) ...   // sorted, parents first
+//
+// Stacked layers: BeginLayer(i) makes i the current layer; every node created,
+// replaced or edited (FindMutable) from then on is attributed to it, and
+// Remove() of what a lower layer placed is recorded as a whiteout of layer i.
+// oci::WriteLayerTar with LayerOptions::layer = i then writes only that layer.
+//
+//   tree.BeginLayer(0);  ... base packages ...;  tree.ClampMtimes(epoch, 0);
+//   tree.BeginLayer(1);  ... app packages, tree.Remove("etc/motd") ...;
+//   tree.ClampMtimes(epoch, 1);
+//
+// The tree holds the merged view only: what an upper layer replaces or
+// removes is gone from it, so write (or take from a cache) each layer's blob
+// as soon as that layer is finished, before the next one changes the tree.
+// Attribution: created and replaced nodes, and the parent directories created
+// for them, belong to the current layer; an existing directory added again
+// moves up only if its metadata changes (packages repeat directories).
 #pragma once
 
 #include <atomic>
@@ -18,6 +34,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -65,11 +82,20 @@ struct StoredContent {
   std::string sha1;
 };
 
+/// Node::layer of a directory that exists only as the parent of something
+/// (oci::ReadLayerBlob creates these): no layer writes it, the whole tree does.
+inline constexpr int kNoLayer = -1;
+
 struct Node {
   FsEntry meta;          ///< meta.path equals the key in Tree::nodes()
   Blob content;          ///< regular files only
   std::string sha1;      ///< raw SHA-1 of content (files) or of the link target (symlinks)
   int owner = -1;        ///< index of the package that installed it; -1 = cairn itself
+  int layer = 0;         ///< the layer that last created or changed it (see Tree::BeginLayer)
+  /// Set when the node was created or changed in its layer over a node of a
+  /// lower layer, so removing it in that same layer still needs a whiteout.
+  /// Only meaningful while `layer` is the tree's current layer.
+  bool over_lower = false;
 };
 
 class Tree {
@@ -88,7 +114,8 @@ class Tree {
   /// else is replaced (a replaced directory loses its subtree). For regular
   /// files, `content` must stream meta.size bytes. A hard link's target must
   /// already be a regular file; the link shares its content and sha1 and its
-  /// link_target is stored resolved.
+  /// link_target is stored resolved. Adding, in an upper layer, exactly what a
+  /// lower layer has (type, metadata, owner, content) keeps the lower node.
   Status Add(FsEntry entry, const ContentReader* content, int owner = -1);
   /// Add for a regular file whose content is already in this tree's store;
   /// `stored.blob.size` must equal entry.size.
@@ -100,16 +127,34 @@ class Tree {
                       uint32_t gid = 0, int64_t mtime = 0);
   Status AddSymlink(std::string_view path, std::string_view target, int64_t mtime = 0);
 
+  /// Starts attributing changes to `layer` (>= 0; layers are expected to be
+  /// begun bottom first). The tree starts in layer 0.
+  void BeginLayer(int layer);
+  int current_layer() const { return current_layer_; }
+
   /// The node at exactly this path (no symlink following), or nullptr.
   const Node* Find(std::string_view path) const;
+  /// Like Find, for editing metadata or content: the node is attributed to the
+  /// current layer whether or not the caller then changes it, so use Find to
+  /// look and FindMutable only to change.
   Node* FindMutable(std::string_view path);
   /// Follows symlinks (in every component, up to 40 hops, never leaving the
   /// root) and returns the final path, which may not exist.
   Result<std::string> Resolve(std::string_view path) const;
   /// Content of a regular file (follows symlinks); for small files like /etc/passwd.
   Result<std::string> ReadFile(std::string_view path) const;
-  /// Removes a path and, for a directory, everything below it.
+  /// Removes a path and, for a directory, everything below it. If what is
+  /// removed existed in a layer below the current one, the path becomes a
+  /// whiteout of the current layer (one for a directory: whiteouts recorded
+  /// below it in this layer are dropped, the directory's covers them).
   void Remove(std::string_view path);
+  /// Removes `path` like Remove and records it as a whiteout of the current
+  /// layer whether or not anything is there (reading a layer tar back, whose
+  /// lower layers may not be in this tree). A node at `path` that the current
+  /// layer itself placed is kept: a whiteout only hides lower layers.
+  void AddWhiteout(std::string_view path);
+  /// Paths removed from lower layers by `layer`, sorted; empty if none.
+  const std::set<std::string>& Whiteouts(int layer) const;
 
   /// Every node, sorted by path; a parent always precedes its children. The
   /// root directory itself is not included.
@@ -117,10 +162,17 @@ class Tree {
   ContentStore& store() const { return store_; }
 
   /// Sets every mtime newer than `epoch` to `epoch` (SOURCE_DATE_EPOCH clamp).
+  /// With stacked layers, clamp each layer as it is finished with the overload
+  /// below instead: nodes of lower layers must keep their bytes, or a cached
+  /// lower layer blob would no longer match the tree.
   void ClampMtimes(int64_t epoch);
+  /// ClampMtimes for the nodes attributed to `layer` only.
+  void ClampMtimes(int64_t epoch, int layer);
 
  private:
   Status AddImpl(FsEntry entry, const ContentReader* content, StoredContent* stored, int owner);
+  // Same type, metadata, owner and content: re-adding it changes nothing.
+  static bool SameObject(const Node& a, const Node& b);
   // follow_last=false leaves a symlink in the final component unresolved.
   Result<std::string> ResolveImpl(std::string_view path, bool follow_last) const;
   // Resolves `parent` and creates missing directories along it; returns the
@@ -128,8 +180,14 @@ class Tree {
   Result<std::string> PlaceParents(std::string_view parent, std::string_view full_path,
                                    int64_t mtime, int owner);
 
+  // Erases `key` and its subtree; records a whiteout when `record` says so
+  // or when anything erased came from below the current layer.
+  void EraseSubtree(const std::string& key, bool record);
+
   ContentStore& store_;
   std::map<std::string, Node, std::less<>> nodes_;
+  int current_layer_ = 0;
+  std::map<int, std::set<std::string>> whiteouts_;  // layer -> removed paths
 };
 
 /// "regular file", "directory", "symlink", ... for messages.

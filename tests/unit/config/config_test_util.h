@@ -22,4 +22,22 @@ inline Result<Image> LoadText(const testing::ScratchDir& dir, const std::string&
   return LoadImage(WriteDecl(dir, name, text));
 }
 
+/// A scratch project (layers/, boards/, images/ as the test writes them).
+struct Project {
+  testing::ScratchDir dir{"config-project"};
+  std::filesystem::path Write(const std::string& rel, const std::string& text) const {
+    return WriteDecl(dir, rel, text);
+  }
+  /// The absolute path of `rel`, as errors and SourceLocs show it.
+  std::string Path(const std::string& rel) const { return (dir.path() / rel).string(); }
+  Result<Image> Load(const std::string& rel) const { return LoadImage(dir.path() / rel); }
+};
+
+/// The values of a located list.
+inline std::vector<std::string> Values(const std::vector<LString>& v) {
+  std::vector<std::string> out;
+  for (const LString& s : v) out.push_back(s.value);
+  return out;
+}
+
 }  // namespace cairn::config::test

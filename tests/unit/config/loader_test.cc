@@ -48,8 +48,8 @@ TEST_CASE("unknown key without a near match lists the expected keys", "[config][
             "  ^\n"
             "hint: expected one of 'name', 'description', 'include', 'contents', 'archs', "
             "'accounts', 'entrypoint', 'cmd', 'stop-signal', 'work-dir', 'environment', "
-            "'annotations', 'volumes', 'paths', 'files', 'layers', 'boards', 'vcs-url' or "
-            "'layering'");
+            "'annotations', 'volumes', 'paths', 'files', 'base', 'layers', 'boards', 'vcs-url' "
+            "or 'layering'");
 }
 
 TEST_CASE("a mapping where a list is expected is a located type error", "[config][loader]") {
@@ -212,8 +212,11 @@ TEST_CASE("includes merge with the including file taking precedence", "[config][
   REQUIRE(r.ok());
   const Image& img = *r;
   const std::string d = DataDir() + "/merge";
+  // Then the layers the merged `layers:` name, from the project (tests/data/config).
   CHECK(img.included_files == std::vector<std::string>{d + "/top.yaml", d + "/common/base.yaml",
-                                                       d + "/common/extra.yaml"});
+                                                       d + "/common/extra.yaml",
+                                                       DataDir() + "/layers/core.yaml",
+                                                       DataDir() + "/layers/extra.yaml"});
   CHECK(img.name.value == "merged");
   CHECK(img.description.value == "shared settings");  // only the include sets it
   // Lists: included first, duplicates dropped; relative paths from their own file.

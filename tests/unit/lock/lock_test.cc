@@ -204,3 +204,34 @@ TEST_CASE("reading a missing lock file is kNotFound", "[lock]") {
   CHECK(r.error().code() == Code::kNotFound);
   CHECK(r.error().message() == "lock file '/nonexistent/img.lock.json' does not exist");
 }
+
+TEST_CASE("a layered target records what each layer added, keyed by board", "[lock]") {
+  cairn::testing::ScratchDir dir("lock");
+  Lock lock = SampleLock();
+  LockedArch& board = lock.archs["qemu-x86_64"];
+  board.arch = "x86_64";
+  board.layers = {{"core", {lock.archs["x86_64"].packages[0]}},
+                  {"ssh", {lock.archs["x86_64"].packages[1]}},
+                  {"board-qemu-x86_64", {}}};
+  board.packages = lock.archs["x86_64"].packages;  // the layers' concatenation
+  std::string text = FormatLock(lock);
+  REQUIRE(cairn::WriteFileAtomic(dir.path() / "img.lock.json", text).ok());
+  auto read = ReadLock(dir.path() / "img.lock.json");
+  REQUIRE(read.ok());
+  CHECK(*read == lock);
+  CHECK(FormatLock(*read) == text);
+
+  auto jq = cairn::testing::RunCommand(
+      {"jq", "-c",
+       ".archs[\"qemu-x86_64\"] | [.arch, [.layers[] | [.name, [.packages[].name]]], has(\"packages\")]",
+       (dir.path() / "img.lock.json").string()});
+  REQUIRE(jq.exit_code == 0);
+  CHECK(jq.out ==
+        "[\"x86_64\",[[\"core\",[\"musl\"]],[\"ssh\",[\"busybox\"]],[\"board-qemu-x86_64\",[]]],false]\n");
+
+  std::string bad = text;
+  bad.replace(bad.find("\"name\": \"ssh\""), 13, "\"nam\": \"ssh\"");
+  auto parsed = ParseLock(bad, "img.lock.json");
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().message() == "unknown field 'archs.qemu-x86_64.layers[1].nam'");
+}
