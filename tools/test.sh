@@ -9,7 +9,9 @@ set -eu
 cd "$(dirname "$0")/.."
 ./tools/setup.sh
 ./tools/build.sh
-build/cairn -q build images/debian-bookworm.yaml --cache-dir build/test-cache/debian \
-  -o build/test-cache/debian-out >/dev/null
+for image in debian-bookworm device app-hello app-shell; do
+  build/cairn -q build "images/$image.yaml" --cache-dir build/test-cache/debian \
+    -o "build/test-cache/$image-out" >/dev/null
+done
 cd build
 ctest --output-on-failure -j"$(nproc)" "$@"

@@ -61,11 +61,15 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
     j["digest"] = r.digest;
     j["output"] = r.output_dir.string();
     for (const auto& a : r.archs)
-      j["archs"].push_back({{"arch", a.arch}, {"manifest", a.manifest_digest},
-                            {"packages", a.package_count}, {"sbom", a.sbom_path}});
+      j["archs"].push_back({{"arch", a.arch}, {"target", a.target},
+                            {"manifest", a.manifest_digest}, {"packages", a.package_count},
+                            {"sbom", a.sbom_path}, {"layers", a.layer_digests}});
     Print(j.dump(2) + "\n");
-  } else {
+  } else if (!r.digest.empty()) {
     Print(r.digest + "\n");
+  } else {
+    // Several boards: one image (manifest) per board, tagged <image>-<board>.
+    for (const auto& a : r.archs) Print(a.manifest_digest + " " + r.image_name + "-" + a.target + "\n");
   }
   return {};
 }

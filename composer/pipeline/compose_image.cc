@@ -1,5 +1,7 @@
 #include "pipeline/compose_image.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cairn/digest.h"
 #include "cairn/effects/busybox.h"
@@ -16,7 +19,9 @@
 #include "cairn/effects/ldconfig.h"
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
+#include "cairn/oci/layer_cache.h"
 #include "cairn/oci/layout.h"
+#include "cairn/oci/tar.h"
 #include "cairn/parallel.h"
 #include "cairn/rootfs/tree.h"
 #include "cairn/sbom/spdx.h"
@@ -281,6 +286,101 @@ Status ComposeApkLayer(const ComposeRequest& req, const TargetBuild& tb, size_t 
   return {};
 }
 
+// Identity of this cairn binary: a rebuilt cairn may compose differently, so
+// its layers are not reused (the diff_id check below would catch it too).
+std::string BinaryIdentity() {
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) != 0) return "unknown";
+  return fmt::format("{}:{}:{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+// What layer li of a target was made from: everything at or below it.
+std::string LayerCacheKey(const ComposeRequest& req, const TargetBuild& tb, size_t li,
+                          const std::string& binary) {
+  nlohmann::json j;
+  j["v"] = 1;
+  j["cairn"] = {Version(), binary};
+  j["target"] = {req.debian, tb.target->arch, tb.deb_arch, req.compression_level,
+                 tb.layer_epoch[li]};
+  if (!req.debian) {
+    j["repositories"] = RuntimeRepositories(*req.image);
+    j["keys"] = req.keys->pem;
+  }
+  for (size_t k = 0; k <= li; ++k) {
+    const LayerPackages& l = tb.target->layers[k];
+    nlohmann::json layer;
+    layer["name"] = {l.spec.name, l.spec.kind};
+    for (const auto& p : l.packages)
+      layer["packages"].push_back({p.name, p.version, p.arch, p.checksum, p.sha256, p.size});
+    for (const auto& p : l.spec.packages) layer["requests"].push_back(p.value);
+    for (const auto& f : l.spec.files)
+      layer["files"].push_back({f.path.value, f.content, f.mode, f.uid, f.gid});
+    for (const auto& g : l.spec.accounts.groups)
+      layer["groups"].push_back({g.groupname.value, g.gid.value_or(-1), g.members});
+    for (const auto& u : l.spec.accounts.users)
+      layer["users"].push_back({u.username.value, u.uid.value_or(-1), u.gid.value_or(-1),
+                                u.shell, u.homedir});
+    for (const auto& m : l.spec.paths)
+      layer["paths"].push_back({m.path.value, static_cast<int>(m.type), m.source.value, m.uid,
+                                m.gid, m.permissions, m.recursive});
+    for (const auto& u : l.spec.services) layer["services"].push_back(u.value);
+    j["layers"].push_back(std::move(layer));
+  }
+  return Sha256Hex(j.dump());
+}
+
+// The diff_id layer li would have, without compressing it.
+Result<std::string> LayerDiffId(const rootfs::Tree& tree, int layer) {
+  Hasher h = Hasher::Sha256();
+  oci::TarOptions to;
+  to.layer = layer;
+  CAIRN_TRY(oci::WriteTarStream(
+      tree,
+      [&](const char* data, size_t size) -> Status {
+        h.Update(data, size);
+        return {};
+      },
+      to));
+  return "sha256:" + HexEncode(h.Finish());
+}
+
+// Emit one layer: from the layer cache when an entry for the same inputs
+// holds exactly the tar this tree gives (its diff_id), else compressed now
+// and stored for the next build.
+Result<oci::LayerResult> EmitLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
+                                   int tar_layer, const rootfs::Tree& tree,
+                                   const oci::OciLayoutWriter& layout,
+                                   const std::optional<oci::LayerCache>& cache,
+                                   const std::string& binary, Reporter& reporter) {
+  std::string key;
+  if (cache) {
+    key = LayerCacheKey(req, tb, li, binary);
+    CAIRN_ASSIGN_OR_RETURN(auto hit, cache->Find(key));
+    if (hit) {
+      CAIRN_ASSIGN_OR_RETURN(std::string diff_id, LayerDiffId(tree, tar_layer));
+      if (diff_id == hit->diff_id) {
+        reporter.Verbose(fmt::format("layer '{}' from the layer cache ({})",
+                                     tb.target->layers[li].spec.name, hit->digest));
+        return cache->AddTo(layout, *hit);
+      }
+      reporter.Warn(fmt::format("layer cache entry for '{}' does not match the tree ({} vs {}); "
+                                "compressing it again",
+                                tb.target->layers[li].spec.name, hit->diff_id, diff_id));
+    }
+  }
+  oci::LayerOptions lo;
+  lo.gzip_level = req.compression_level;
+  lo.layer = tar_layer;
+  CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
+  if (cache) {
+    Status stored = cache->Store(key, layer, layout.BlobPath(layer.digest));
+    if (!stored.ok())  // a cache is an optimisation: say so and go on
+      reporter.Warn(fmt::format("could not store layer '{}' in the layer cache: {}",
+                                tb.target->layers[li].spec.name, stored.error().Render()));
+  }
+  return layer;
+}
+
 }  // namespace
 
 Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& reporter) {
@@ -330,6 +430,15 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
   fs::path sbom_dir = req.staging / "sbom";
   CAIRN_TRY(MakeDirs(sbom_dir));
   CAIRN_ASSIGN_OR_RETURN(auto layout, oci::OciLayoutWriter::Open(oci_dir));
+  std::optional<oci::LayerCache> cache;
+  if (!req.layer_cache_dir.empty()) {
+    auto opened = oci::LayerCache::Open(req.layer_cache_dir);
+    if (opened.ok())
+      cache.emplace(std::move(*opened));
+    else
+      reporter.Warn(fmt::format("building without a layer cache: {}", opened.error().Render()));
+  }
+  const std::string binary = BinaryIdentity();
   std::vector<oci::ImageResult> images;
   for (const auto& tb : builds) {
     const TargetPackages& target = *tb.target;
@@ -354,10 +463,9 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       std::chrono::duration<double> compose_seconds =
           std::chrono::steady_clock::now() - compose_start;
 
-      oci::LayerOptions lo;
-      lo.gzip_level = req.compression_level;
-      lo.layer = layered ? static_cast<int>(li) : -1;
-      CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
+      CAIRN_ASSIGN_OR_RETURN(auto layer,
+                             EmitLayer(req, tb, li, layered ? static_cast<int>(li) : -1, tree,
+                                       layout, cache, binary, reporter));
       // One line for bench/run.sh: extraction+compose, then where the layer's time went.
       reporter.Verbose(fmt::format(
           "layer {} ({} bytes, {} uncompressed; {:.3f}s extracting and composing, {:.3f}s layer: "

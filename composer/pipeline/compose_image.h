@@ -45,6 +45,8 @@ struct ComposeRequest {
   std::filesystem::path staging;
   fetch::Fetcher* fetcher = nullptr;
   bool debian = false;  ///< the packages are Debian .debs (lock format "deb")
+  /// Finished layer blobs across builds (oci/layer_cache.h); empty = no cache.
+  std::filesystem::path layer_cache_dir;
 };
 
 struct ComposeResult {

@@ -372,6 +372,8 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   req.staging = staging.path();
   req.fetcher = fetcher.get();
   req.debian = in.lock.format == "deb";
+  req.layer_cache_dir =
+      (options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir) / "layers";
   CAIRN_ASSIGN_OR_RETURN(int64_t env_epoch, EpochFromEnvironment());
   if (options.source_date_epoch) {
     req.epoch = *options.source_date_epoch;
@@ -399,8 +401,12 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
     a.sbom_path = (result.output_dir / "sbom" / a.sbom_path).string();
     result.archs.push_back(a);
   }
-  reporter.Info(fmt::format("wrote {} ({} in {})", result.output_dir.string(), result.digest,
-                            "oci/index.json"));
+  if (!result.digest.empty())
+    reporter.Info(fmt::format("wrote {} ({} in {})", result.output_dir.string(), result.digest,
+                              "oci/index.json"));
+  else
+    reporter.Info(fmt::format("wrote {} ({} board images in oci/index.json)",
+                              result.output_dir.string(), result.archs.size()));
   return result;
 }
 
