@@ -163,7 +163,7 @@ for name in $cases; do
   cairn_line=$(fastest "$repeat" "$dir/cairn" "$dir/cairn.log" \
     "$cairn" -v --color never --cache-dir "$cache" build "$dir/image.yaml" -o "$dir/out" \
     --lockfile "$dir/lock.json" --offline --source-date-epoch "$epoch" \
-    --compression-level "$level")
+    --compression-level "$level" --no-layer-cache)
   manifest=$(jq -r '.manifests[0].digest' "$dir/out/oci/index.json")
   layer=$(jq -r '.layers[0].digest' "$dir/out/oci/blobs/sha256/${manifest#sha256:}")
   blob=$dir/out/oci/blobs/sha256/${layer#sha256:}

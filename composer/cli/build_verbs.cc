@@ -30,6 +30,7 @@ Result<BuildOptions> OptionsFrom(const Invocation& inv) {
   o.archs = inv.all("arch");
   o.lockfile = inv.get("lockfile");
   o.offline = inv.has("offline");
+  o.layer_cache = !inv.has("no-layer-cache");
   o.allow_untrusted = inv.has("allow-untrusted");
   o.cache_dir = inv.get("cache-dir");
   if (inv.has("source-date-epoch")) {

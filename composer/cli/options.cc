@@ -26,6 +26,8 @@ const std::vector<OptionSpec>& AllOptions() {
       {"source-date-epoch", 0, "N", "timestamp for every file and record (else $SOURCE_DATE_EPOCH)",
        false},
       {"compression-level", 0, "N", "gzip level for layers, 1-9 (default 6)", false},
+      {"no-layer-cache", 0, "", "compress every layer again instead of reusing finished ones",
+       false},
       {"json", 0, "", "print data as JSON", false},
   };
   return kOptions;
@@ -44,7 +46,7 @@ const std::vector<VerbSpec>& AllVerbs() {
        "filesystem and writes DIR/oci (OCI image layout), DIR/sbom (SPDX 2.3) and\n"
        "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.",
        {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
-        "compression-level", "json"},
+        "compression-level", "no-layer-cache", "json"},
        1, 1},
       {"lock", "FILE", "resolve packages and write the lock file without building",
        "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"

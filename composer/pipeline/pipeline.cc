@@ -372,8 +372,9 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   req.staging = staging.path();
   req.fetcher = fetcher.get();
   req.debian = in.lock.format == "deb";
-  req.layer_cache_dir =
-      (options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir) / "layers";
+  if (options.layer_cache)
+    req.layer_cache_dir =
+        (options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir) / "layers";
   CAIRN_ASSIGN_OR_RETURN(int64_t env_epoch, EpochFromEnvironment());
   if (options.source_date_epoch) {
     req.epoch = *options.source_date_epoch;

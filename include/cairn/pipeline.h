@@ -28,6 +28,9 @@ struct BuildOptions {
   bool allow_untrusted = false;
   std::optional<int64_t> source_date_epoch;  ///< flag; else $SOURCE_DATE_EPOCH; else newest package
   int compression_level = 6;
+  /// Reuse finished layers from <cache_dir>/layers when everything they were
+  /// made from is unchanged (and their tar is the same); false compresses all.
+  bool layer_cache = true;
 };
 
 /// One resolved package, as `cairn resolve` prints it.
