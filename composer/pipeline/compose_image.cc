@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cairn/digest.h"
@@ -286,6 +287,34 @@ Status ComposeApkLayer(const ComposeRequest& req, const TargetBuild& tb, size_t 
   return {};
 }
 
+// A board's device trees must be in an installed kernel's dtb directory
+// (Debian: usr/lib/linux-image-<version>/<vendor>/<name>.dtb).
+Status CheckDeviceTrees(const config::Board& board, const rootfs::Tree& tree) {
+  std::vector<std::string> dirs;
+  const std::string prefix = "usr/lib/linux-image-";
+  for (auto it = tree.nodes().lower_bound(prefix);
+       it != tree.nodes().end() && it->first.rfind(prefix, 0) == 0; ++it)
+    if (it->first.find('/', prefix.size()) == std::string::npos &&
+        it->second.meta.type == rootfs::FileType::kDirectory)
+      dirs.push_back(it->first);
+  for (const auto& dtb : board.device_trees) {
+    bool found = false;
+    for (const auto& d : dirs) {
+      const rootfs::Node* n = tree.Find(d + "/" + dtb.value);
+      found = found || (n && n->meta.type == rootfs::FileType::kRegular);
+    }
+    if (!found)
+      return ConfigError(dtb.loc, fmt::format("board '{}' names device tree '{}', which no "
+                                              "installed kernel ships{}",
+                                              board.name.value, dtb.value,
+                                              dirs.empty() ? " (no kernel dtb directory)"
+                                                           : " (looked in /" +
+                                                                 fmt::format("{}", fmt::join(dirs, ", /")) +
+                                                                 ")"));
+  }
+  return {};
+}
+
 // Identity of this cairn binary: a rebuilt cairn may compose differently, so
 // its layers are not reused (the diff_id check below would catch it too).
 std::string BinaryIdentity() {
@@ -460,6 +489,8 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
         return std::move(composed).error().Context(
             fmt::format("composing layer '{}' for {}", name, target.name));
       tree.ClampMtimes(tb.layer_epoch[li], static_cast<int>(li));
+      if (target.board && li + 1 == target.layers.size())
+        CAIRN_TRY(CheckDeviceTrees(*target.board, tree));
       std::chrono::duration<double> compose_seconds =
           std::chrono::steady_clock::now() - compose_start;
 

@@ -142,3 +142,50 @@ TEST_CASE("a layer that would change a lower layer's file names both layers", "[
 
 }  // namespace
 }  // namespace cairn::e2e
+
+namespace cairn::e2e {
+namespace {
+
+TEST_CASE("a board gets its own layer and its device trees must be installed",
+          "[e2e][layers][boards]") {
+  Project p;
+  auto board = [&](const std::string& dtb) {
+    WriteText(p.root / "boards/devkit.yaml",
+              "description: a test board\n"
+              "arch: x86_64\n"
+              "bootloader: {type: systemd-boot}\n"
+              "files:\n"
+              "  - path: /usr/lib/linux-image-6.1.0-test/vendor/devkit.dtb\n"
+              "    content: \"dtb\"\n"
+              "device-trees: [" + dtb + "]\n"
+              "layout:\n"
+              "  table: gpt\n"
+              "  partitions:\n"
+              "    - {role: esp, size: 64M, filesystem: vfat, label: ESP}\n"
+              "    - {role: root, size: rest, filesystem: ext4, label: root}\n");
+  };
+  fs::path yaml = p.Image("kit", "layers: [base, greeter]\nboards: [devkit]\n");
+  board("vendor/devkit.dtb");
+  fs::path out = p.scratch.path() / "out";
+  auto r = p.Build(yaml, out);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto lines = Lines(r.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(" ") == std::string::npos);  // one board: just the digest
+  auto layers = ManifestLayers(out / "oci", "kit-devkit");
+  REQUIRE(layers.size() == 3);  // base, greeter, board-devkit
+  CHECK(LayerEntries(out / "oci", layers[2]).count("usr/lib/linux-image-6.1.0-test/vendor/devkit.dtb"));
+  CHECK(Jq("[.archs.devkit.arch, (.archs.devkit.layers | map(.name) | join(\",\"))] | join(\" \")",
+           out / "cairn.lock") == "x86_64 base,greeter,board-devkit");
+
+  board("vendor/other.dtb");
+  auto bad = p.Build(yaml, p.scratch.path() / "out-bad");
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("boards/devkit.yaml:7:16: error: board 'devkit' names device tree "
+                     "'vendor/other.dtb', which no installed kernel ships (looked in "
+                     "/usr/lib/linux-image-6.1.0-test)") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::e2e
