@@ -220,6 +220,30 @@ struct StackState {
   std::vector<std::string> world;                ///< requests so far (apk world)
 };
 
+// A layer's inline files may add or replace cairn's own files, never a file a
+// lower layer's package installed (that would change the lower layer).
+Status CheckLayerFiles(const TargetBuild& tb, size_t li, const rootfs::Tree& tree) {
+  const size_t first = li == 0 ? 0 : tb.layer_end[li - 1];
+  for (const auto& f : tb.target->layers[li].spec.files) {
+    auto path = rootfs::NormalizePath(f.path.value);
+    if (!path.ok()) continue;  // ApplyInlineFiles reports it
+    CAIRN_ASSIGN_OR_RETURN(std::string final_path, compose::FinalPath(tree, *path));
+    const rootfs::Node* n = tree.Find(final_path);
+    if (!n || n->owner < 0 || static_cast<size_t>(n->owner) >= first) continue;
+    const size_t owner = static_cast<size_t>(n->owner);
+    std::string package = owner < tb.opened.size() ? tb.opened[owner].info.name
+                          : owner < tb.debs.size() ? tb.debs[owner].package.name
+                                                   : "?";
+    return ConfigError(f.loc, fmt::format("layer '{}' writes '/{}', which package '{}' of layer "
+                                          "'{}' installed",
+                                          tb.target->layers[li].spec.name, final_path, package,
+                                          tb.layer_of[owner]))
+        .Hint("a layer never changes what a lower layer installed: declare the file in that "
+              "layer, or use a drop-in path the package reads");
+  }
+  return {};
+}
+
 // Extract + Compose one Debian layer on the tree of the layers below.
 Status ComposeDebianLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
                           rootfs::Tree& tree, StackState& state, Reporter& reporter) {
@@ -247,6 +271,7 @@ Status ComposeDebianLayer(const ComposeRequest& req, const TargetBuild& tb, size
   fx.scratch = req.staging / fmt::format("depmod-{}-{}", tb.target->name, li);
   for (const auto& u : layer.spec.services) fx.enable_units.push_back(u.value);
   CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
+  CAIRN_TRY(CheckLayerFiles(tb, li, tree));
   CAIRN_TRY(compose::ApplyAccounts(layer.spec.accounts, tree, epoch));
   CAIRN_TRY(compose::ApplyInlineFiles(layer.spec.files, tree, epoch));
   CAIRN_TRY(compose::ApplyPathMutations(layer.spec.paths, tree, epoch));
@@ -267,6 +292,7 @@ Status ComposeApkLayer(const ComposeRequest& req, const TargetBuild& tb, size_t 
                          compose::InstallApkPackages(tb.opened, tree, reporter, io));
   for (auto& p : installed.packages) state.apks.packages.push_back(std::move(p));
   for (auto& [k, v] : installed.scripts) state.apks.scripts[k] = std::move(v);
+  CAIRN_TRY(CheckLayerFiles(tb, li, tree));
   CAIRN_TRY(compose::ApplyAccounts(layer.spec.accounts, tree, epoch));
   CAIRN_TRY(compose::ApplyInlineFiles(layer.spec.files, tree, epoch));
   CAIRN_TRY(compose::ApplyPathMutations(layer.spec.paths, tree, epoch));

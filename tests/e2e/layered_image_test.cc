@@ -189,3 +189,26 @@ TEST_CASE("a board gets its own layer and its device trees must be installed",
 
 }  // namespace
 }  // namespace cairn::e2e
+
+namespace cairn::e2e {
+namespace {
+
+TEST_CASE("a layer's inline file may not replace a lower layer's package file",
+          "[e2e][layers]") {
+  Project p;
+  WriteText(p.root / "layers/rebrand.yaml",
+            "requires: [base]\n"
+            "files:\n"
+            "  - path: /etc/os-release\n"
+            "    content: \"ID=mine\\n\"\n");
+  fs::path yaml = p.Image("rebrand", "layers: [base, rebrand]\narchs: [x86_64]\n");
+  auto r = p.Build(yaml, p.scratch.path() / "out");
+  CHECK(r.exit_code != 0);
+  INFO(r.err);
+  CHECK(r.err.find("layers/rebrand.yaml:3:5: error: composing layer 'rebrand' for x86_64: layer "
+                   "'rebrand' writes '/etc/os-release', which package 'cairn-baselayout' of "
+                   "layer 'base' installed") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::e2e
