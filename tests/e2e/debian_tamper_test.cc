@@ -114,11 +114,12 @@ struct DebTampered {
     REQUIRE(r.exit_code == 0);
   }
   void Snapshot() { cached_before = CacheFiles(); }
-  // Regular files in the cache (lock files excluded) and their content.
+  // Regular files in the download cache (lock files and the layer cache
+  // excluded: a refused build never gets to composing) and their content.
   std::map<std::string, std::string> CacheFiles() const {
     std::map<std::string, std::string> files;
     for (auto& [path, content] : TreeContents(cache))
-      if (path.rfind(".locks/", 0) != 0) files[path] = content;
+      if (path.rfind(".locks/", 0) != 0 && path.rfind("layers/", 0) != 0) files[path] = content;
     return files;
   }
 };
