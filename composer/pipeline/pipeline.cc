@@ -145,6 +145,17 @@ Result<std::vector<solve::DebRequest>> DebianRequests(const std::vector<config::
   return out;
 }
 
+// Resolves one target's stack with the source's solver and locks it.
+Status ResolveTarget(Inputs& in, const config::BuildTarget& t, const pipeline::StackSolver& solver,
+                     Reporter& reporter) {
+  auto layers = pipeline::ResolveStack(LayerRequestsOf(t), solver);
+  if (!layers.ok())
+    return std::move(layers).error().Context(fmt::format("resolving packages for {}", t.name));
+  LockTarget(in, t, std::move(*layers));
+  reporter.Info(fmt::format("{}: {} packages", t.name, in.lock.archs[t.name].packages.size()));
+  return {};
+}
+
 // Resolve for Debian: every suite's indexes for each arch, then libsolv, one
 // layer at a time (pipeline/stack_resolve.h).
 Status ResolveDebian(Inputs& in, const std::vector<pipeline::DebSuiteRef>& suites,
@@ -192,11 +203,7 @@ Status ResolveDebian(Inputs& in, const std::vector<pipeline::DebSuiteRef>& suite
       }
       return out;
     };
-    auto layers = pipeline::ResolveStack(LayerRequestsOf(t), solver);
-    if (!layers.ok())
-      return std::move(layers).error().Context(fmt::format("resolving packages for {}", t.name));
-    LockTarget(in, t, std::move(*layers));
-    reporter.Info(fmt::format("{}: {} packages", t.name, in.lock.archs[t.name].packages.size()));
+    CAIRN_TRY(ResolveTarget(in, t, solver, reporter));
     step.Done();
   }
   return {};
@@ -230,11 +237,7 @@ Status ResolveApkTargets(Inputs& in, const BuildOptions& o, fetch::Fetcher& fetc
         out.push_back(lock::FromPackageInfo(*p, pipeline::PackageUrl(p->repository, arch, *p)));
       return out;
     };
-    auto layers = pipeline::ResolveStack(LayerRequestsOf(t), solver);
-    if (!layers.ok())
-      return std::move(layers).error().Context(fmt::format("resolving packages for {}", t.name));
-    LockTarget(in, t, std::move(*layers));
-    reporter.Info(fmt::format("{}: {} packages", t.name, in.lock.archs[t.name].packages.size()));
+    CAIRN_TRY(ResolveTarget(in, t, solver, reporter));
     step.Done();
   }
   return {};
