@@ -11,7 +11,6 @@
 #include "cairn/digest.h"
 #include "cairn/extract/archive.h"
 #include "cairn/rootfs/tree.h"
-#include "extract/archive_entry.h"
 #include "extract/input_file.h"
 
 namespace cairn::extract {
@@ -202,7 +201,7 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
       return std::move(more).error();
     }
     if (!*more) break;
-    auto entry = internal::ToFsEntry(raw);
+    auto entry = ToFsEntry(raw);
     if (!entry.ok()) return std::move(entry).error().Context(fmt::format("reading {}", what));
     if (entry->path.empty()) {
       if (entry->type == rootfs::FileType::kDirectory) continue;  // "./": the root itself

@@ -1,10 +1,10 @@
-#include "extract/archive_entry.h"
+#include "cairn/extract/archive.h"
 
 #include <fmt/format.h>
 
 #include "cairn/rootfs/tree.h"
 
-namespace cairn::extract::internal {
+namespace cairn::extract {
 
 Result<rootfs::FsEntry> ToFsEntry(const ArchiveEntry& in) {
   rootfs::FsEntry out;
@@ -36,4 +36,4 @@ Result<rootfs::FsEntry> ToFsEntry(const ArchiveEntry& in) {
   return out;
 }
 
-}  // namespace cairn::extract::internal
+}  // namespace cairn::extract

@@ -17,7 +17,6 @@
 
 #include "cairn/extract/archive.h"
 #include "cairn/rootfs/tree.h"
-#include "extract/archive_entry.h"
 #include "extract/input_file.h"
 
 namespace cairn::extract {
@@ -264,7 +263,7 @@ Status StreamEntries(ArchiveReader& reader, const std::string& what, const DataE
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(bool more, reader.Next(&raw));
     if (!more) break;
-    auto entry = internal::ToFsEntry(raw);
+    auto entry = ToFsEntry(raw);
     if (!entry.ok()) return std::move(entry).error().Context(fmt::format("reading {}", what));
     if (entry->path.empty()) {
       if (entry->type == rootfs::FileType::kDirectory) continue;  // "./": the root itself

@@ -104,20 +104,7 @@ Status ReadEntries(extract::ArchiveReader& reader, Tree& tree, int layer,
       continue;
     }
 
-    FsEntry entry;
-    entry.path = path;
-    entry.type = e.type;
-    entry.mode = e.mode;
-    entry.uid = e.uid;
-    entry.gid = e.gid;
-    entry.mtime = e.mtime;
-    entry.dev_major = e.dev_major;
-    entry.dev_minor = e.dev_minor;
-    entry.xattrs = e.xattrs;
-    if (e.type == FileType::kSymlink) entry.link_target = e.symlink;
-    if (e.type == FileType::kHardlink) {
-      CAIRN_ASSIGN_OR_RETURN(entry.link_target, rootfs::NormalizePath(e.hardlink));
-    }
+    CAIRN_ASSIGN_OR_RETURN(FsEntry entry, extract::ToFsEntry(e));
     CAIRN_ASSIGN_OR_RETURN(std::string key, KeyOf(tree, path));
     if (e.type == FileType::kDirectory) {
       // An upper directory replaces a lower non-directory (a symlink to a
@@ -126,7 +113,6 @@ Status ReadEntries(extract::ArchiveReader& reader, Tree& tree, int layer,
       if (old && old->meta.type != FileType::kDirectory) tree.Remove(key);
     }
     if (e.type == FileType::kRegular) {
-      entry.size = e.size;
       rootfs::ContentReader content = [&reader](char* buf, size_t cap) {
         return reader.ReadData(buf, cap);
       };

@@ -121,4 +121,10 @@ class ArchiveWriter {
   std::unique_ptr<archive, ArchiveDeleter> a_;
 };
 
+/// The FsEntry for an archive entry: the path through rootfs::NormalizePath
+/// ("./usr/" becomes "usr", "./" becomes ""; ".." is kIntegrity), size for
+/// regular files only, a symlink target verbatim, a hard link target
+/// normalised (kIntegrity if it is empty, i.e. a link to the root).
+Result<rootfs::FsEntry> ToFsEntry(const ArchiveEntry& in);
+
 }  // namespace cairn::extract

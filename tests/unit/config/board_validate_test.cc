@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Layered() { return (testing::TestData() / "config" / "layered").string(); }
+using test::Layered;
 
 // Loads boards/b.yaml of a scratch project with `text` and validates it;
 // returns the error.

@@ -34,6 +34,9 @@ struct Project {
 };
 
 /// The values of a located list.
+/// tests/data/config/layered: a project with layers/, boards/ and images/.
+inline std::string Layered() { return (testing::TestData() / "config" / "layered").string(); }
+
 inline std::vector<std::string> Values(const std::vector<LString>& v) {
   std::vector<std::string> out;
   for (const LString& s : v) out.push_back(s.value);

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 using test::Values;
 using Strings = std::vector<std::string>;
 
-std::string Layered() { return (testing::TestData() / "config" / "layered").string(); }
+using test::Layered;
 
 TEST_CASE("every key of a layer file is read", "[config][layers]") {
   auto r = LoadLayer(Layered() + "/layers/systemd.yaml");

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 using test::Values;
 using Strings = std::vector<std::string>;
 
-std::string Layered() { return (testing::TestData() / "config" / "layered").string(); }
+using test::Layered;
 
 Strings Names(const std::vector<Layer>& layers) {
   Strings out;

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using test::Values;
 using Strings = std::vector<std::string>;
 
-std::string Layered() { return (testing::TestData() / "config" / "layered").string(); }
+using test::Layered;
 
 Image MustLoad(const fs::path& file) {
   auto r = LoadImage(file);
