@@ -6,8 +6,9 @@
 #   full:        the build with an empty layer cache (every layer composed and
 #                compressed), the fastest of BENCH_REPEAT runs;
 #   incremental: the build after only the top layer's inline file changed,
-#                with the layer cache the previous build left (the bulk layer's
-#                blob is reused, not compressed again), fastest of BENCH_REPEAT.
+#                with the layer cache the previous build left (the bulk layer is
+#                restored: blob, tree snapshot and package records; its packages
+#                are neither fetched nor extracted), fastest of BENCH_REPEAT.
 # and prints both, their ratio (target < 0.20) and which layers came from the
 # cache. The image digests of the two builds must differ only in the top
 # layer: the script checks that the bulk layer's digest is unchanged.

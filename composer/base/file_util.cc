@@ -21,10 +21,15 @@ Result<std::string> ReadFile(const fs::path& path) {
     if (e == ENOENT) return NotFoundError(fmt::format("'{}' does not exist", path.string()));
     return ErrnoError(fmt::format("cannot open '{}'", path.string()), e);
   }
-  std::string out;
-  char buf[1 << 16];
+  // Read straight into a string sized from fstat (large cache files are read
+  // whole on the incremental-build path); grow if the file grows meanwhile.
+  struct stat st {};
+  size_t cap = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 4096;
+  std::string out(cap, '\0');
+  size_t len = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (len == out.size()) out.resize(out.size() * 2);
+    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
@@ -32,9 +37,10 @@ Result<std::string> ReadFile(const fs::path& path) {
       return ErrnoError(fmt::format("cannot read '{}'", path.string()), e);
     }
     if (n == 0) break;
-    out.append(buf, n);
+    len += static_cast<size_t>(n);
   }
   ::close(fd);
+  out.resize(len);
   return out;
 }
 

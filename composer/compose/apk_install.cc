@@ -41,7 +41,9 @@ struct StagedEntry {
 // datahash check, content spooling and SHA-1. Runs ahead of the installer.
 Result<std::vector<StagedEntry>> StagePackage(const OpenedApk& pkg, rootfs::ContentStore& store) {
   std::vector<StagedEntry> out;
-  Status st = pkg.package.ForEachDataEntry(
+  if (!pkg.package)
+    return InternalError(fmt::format("package '{}' is not open", Label(pkg.info)));
+  Status st = pkg.package->ForEachDataEntry(
       [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
         StagedEntry staged{entry, std::nullopt};
         if (content) {
@@ -169,7 +171,7 @@ Result<InstalledApks> InstallApkPackages(const std::vector<OpenedApk>& packages,
     if (!st.ok()) return std::move(st).error().Context(fmt::format("installing '{}'", Label(pkg.info)));
 
     std::vector<std::string> actions;
-    for (const auto& [name, text] : pkg.package.scripts()) {
+    for (const auto& [name, text] : pkg.package->scripts()) {
       std::string action = name.substr(name.find_first_not_of('.'));
       actions.push_back(action);
       result.scripts[fmt::format("{}-{}.{}.{}", pkg.info.name, pkg.info.version, pkg.info.checksum,

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,9 @@ struct ApkFile {
 /// index identity (checksum, size, repository).
 struct OpenedApk {
   apk::PackageInfo info;
-  extract::ApkPackage package;
+  /// The open file; empty for a package of a lower layer that a build took
+  /// from the layer cache (its metadata is all that layers above need).
+  std::optional<extract::ApkPackage> package;
 };
 
 /// Pairs a package opened (and so verified) by the caller with what the index

@@ -127,16 +127,18 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
     CAIRN_TRY(CheckInterrupted());
     const OpenedDeb& pkg = packages[i];
     reporter.Progress(i - first + 1, end - first, "installing", Label(pkg.package));
+    if (!pkg.file)
+      return InternalError(fmt::format("package '{}' is not open", Label(pkg.package)));
     InstalledDebPackage rec;
     rec.package = pkg.package;
-    rec.record.control_text = pkg.file.control_text();
-    rec.record.md5sums_text = pkg.file.md5sums_text();
-    rec.record.conffiles_text = pkg.file.conffiles_text();
-    rec.record.control_members = pkg.file.control_files();  // the database skips control etc.
+    rec.record.control_text = pkg.file->control_text();
+    rec.record.md5sums_text = pkg.file->md5sums_text();
+    rec.record.conffiles_text = pkg.file->conffiles_text();
+    rec.record.control_members = pkg.file->control_files();  // the database skips control etc.
     auto tar = ahead.Get(i);
     if (!tar.ok())
       return std::move(tar).error().Context(fmt::format("installing '{}'", Label(pkg.package)));
-    Status st = pkg.file.ForEachDecompressedEntry(
+    Status st = pkg.file->ForEachDecompressedEntry(
         *tar,
         [&](const rootfs::FsEntry& entry, const rootfs::ContentReader* content) -> Status {
           rec.record.paths.push_back(entry.path);
@@ -173,8 +175,8 @@ Result<std::vector<InstalledDebPackage>> InstallDebPackages(const std::vector<Op
     if (!st.ok()) return std::move(st).error().Context(fmt::format("installing '{}'", Label(pkg.package)));
     ahead.Release(i);
     for (const char* script : {"preinst", "postinst"}) {
-      auto it = pkg.file.scripts().find(script);
-      if (it != pkg.file.scripts().end())
+      auto it = pkg.file->scripts().find(script);
+      if (it != pkg.file->scripts().end())
         rec.scripts.push_back(effects::ScanMaintainerScript(pkg.package.name, script, it->second));
     }
     out.push_back(std::move(rec));

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ namespace cairn::compose {
 /// A verified, opened .deb with its control file parsed.
 struct OpenedDeb {
   deb::Package package;  ///< from the .deb's own control file
-  extract::DebPackage file;
+  /// The open file; empty for a package of a lower layer that a build took
+  /// from the layer cache (its control data is all that layers above need).
+  std::optional<extract::DebPackage> file;
 };
 
 /// Opens `path` and checks that its control file names the expected package.

@@ -28,7 +28,9 @@ Result<std::filesystem::path> DebUnpackAhead::Unpack(size_t i) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return IoError(fmt::format("cannot create '{}': {}", dir_.string(), ec.message()));
-  CAIRN_TRY(packages_[i].file.DecompressDataTo(PathOf(i)));
+  if (!packages_[i].file)
+    return InternalError(fmt::format("package '{}' is not open", packages_[i].package.name));
+  CAIRN_TRY(packages_[i].file->DecompressDataTo(PathOf(i)));
   return PathOf(i);
 }
 

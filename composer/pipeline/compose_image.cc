@@ -1,5 +1,7 @@
 #include "pipeline/compose_image.h"
 
+#include <elf.h>
+#include <link.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -20,18 +22,21 @@
 #include "cairn/effects/ldconfig.h"
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
+#include "cairn/mapped_file.h"
 #include "cairn/oci/layer_cache.h"
 #include "cairn/oci/layout.h"
 #include "cairn/oci/tar.h"
 #include "cairn/parallel.h"
+#include "cairn/rootfs/layer_snapshot.h"
 #include "cairn/rootfs/tree.h"
 #include "cairn/sbom/spdx.h"
 #include "compose/accounts.h"
 #include "compose/apk_install.h"
 #include "compose/deb_install.h"
 #include "compose/dpkg_database.h"
-#include "pipeline/deb_sources.h"
 #include "compose/paths.h"
+#include "pipeline/deb_sources.h"
+#include "pipeline/stack_state.h"
 
 namespace cairn::pipeline {
 namespace fs = std::filesystem;
@@ -207,18 +212,11 @@ struct TargetBuild {
   std::vector<size_t> layer_end;        ///< packages of layer i are [layer_end[i-1], layer_end[i])
   std::vector<std::string> layer_of;    ///< per package, its layer's name
   std::vector<int64_t> layer_epoch;     ///< per layer: SOURCE_DATE_EPOCH, or newest package below
+  std::vector<std::string> keys;        ///< per layer, its layer cache key (with a cache)
 };
 
 // The newest package build time of a Debian set: dpkg-deb stamps the ar members with it.
-int64_t DebBuildTime(const compose::OpenedDeb& d) { return d.file.data_member().mtime; }
-
-// What one layer's composition keeps for the layers above it.
-struct StackState {
-  compose::InstalledApks apks;                   ///< every APK package so far
-  std::vector<compose::InstalledDeb> debs;       ///< every Debian package so far
-  std::map<std::string, std::string> stanzas;    ///< dpkg status stanzas written so far
-  std::vector<std::string> world;                ///< requests so far (apk world)
-};
+int64_t DebBuildTime(const compose::OpenedDeb& d) { return d.file->data_member().mtime; }
 
 // A layer's inline files may add or replace cairn's own files, never a file a
 // lower layer's package installed (that would change the lower layer).
@@ -244,19 +242,30 @@ Status CheckLayerFiles(const TargetBuild& tb, size_t li, const rootfs::Tree& tre
   return {};
 }
 
+// A scratch directory removed with everything in it when the scope ends.
+struct ScratchPath {
+  fs::path path;
+  ~ScratchPath() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 // Extract + Compose one Debian layer on the tree of the layers below.
 Status ComposeDebianLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
                           rootfs::Tree& tree, StackState& state, Reporter& reporter) {
   const LayerPackages& layer = tb.target->layers[li];
   const int64_t epoch = tb.layer_epoch[li];
   const size_t first = li == 0 ? 0 : tb.layer_end[li - 1];
+  // Scratch directories live in the staging directory, which becomes the
+  // output: they must be gone before it is committed, error or not.
+  const ScratchPath unpack{req.staging / fmt::format("unpack-{}-{}", tb.target->name, li)};
+  const ScratchPath depmod{req.staging / fmt::format("depmod-{}-{}", tb.target->name, li)};
   // Indexes stay global across layers, so ownership checks see lower layers.
   compose::DebInstallOptions io{first, tb.layer_end[li], tb.layer_of};
-  CAIRN_ASSIGN_OR_RETURN(
-      auto installed,
-      compose::InstallDebPackages(tb.debs, tb.deb_arch, tree, epoch,
-                                  req.staging / fmt::format("unpack-{}-{}", tb.target->name, li),
-                                  reporter, io));
+  CAIRN_ASSIGN_OR_RETURN(auto installed,
+                         compose::InstallDebPackages(tb.debs, tb.deb_arch, tree, epoch,
+                                                     unpack.path, reporter, io));
   compose::DpkgDatabaseSpec spec;
   spec.first_new = state.debs.size();
   spec.stanzas = &state.stanzas;
@@ -268,7 +277,7 @@ Status ComposeDebianLayer(const ComposeRequest& req, const TargetBuild& tb, size
   compose::DebEffectsSpec fx;
   fx.apk_arch = tb.target->arch;
   fx.epoch = epoch;
-  fx.scratch = req.staging / fmt::format("depmod-{}-{}", tb.target->name, li);
+  fx.scratch = depmod.path;
   for (const auto& u : layer.spec.services) fx.enable_units.push_back(u.value);
   CAIRN_TRY(compose::ApplyDebianEffects(installed, fx, tree, reporter));
   CAIRN_TRY(CheckLayerFiles(tb, li, tree));
@@ -341,28 +350,57 @@ Status CheckDeviceTrees(const config::Board& board, const rootfs::Tree& tree) {
   return {};
 }
 
-// Identity of this cairn binary: a rebuilt cairn may compose differently, so
-// its layers are not reused (the diff_id check below would catch it too).
+// Identity of the running cairn: a rebuilt cairn may compose differently, so
+// its layers are not reused. The linker's build ID of the program (found
+// through the loaded headers, so it is the program's even under a wrapper
+// such as valgrind); without one, the executable's size and mtime.
 std::string BinaryIdentity() {
+  std::string id;
+  ::dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* data) -> int {
+        auto* out = static_cast<std::string*>(data);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_NOTE) continue;
+          const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+          const char* end = p + ph.p_memsz;
+          while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
+            const char* name = p + sizeof(ElfW(Nhdr));
+            const char* desc = name + ((note->n_namesz + 3) & ~3u);
+            if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+                std::string_view(name, 3) == "GNU" && desc + note->n_descsz <= end)
+              *out = HexEncode(std::string_view(desc, note->n_descsz));
+            p = desc + ((note->n_descsz + 3) & ~3u);
+          }
+        }
+        return 1;  // the first object is the program itself
+      },
+      &id);
+  if (!id.empty()) return "build-id:" + id;
   struct stat st {};
   if (::stat("/proc/self/exe", &st) != 0) return "unknown";
   return fmt::format("{}:{}:{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 // What layer li of a target was made from: everything at or below it.
+// Chained: the key of the layer below stands for everything under it.
 std::string LayerCacheKey(const ComposeRequest& req, const TargetBuild& tb, size_t li,
-                          const std::string& binary) {
+                          const std::string& binary, const std::string& below) {
   nlohmann::json j;
-  j["v"] = 1;
+  j["v"] = 2;
+  j["below"] = below;
   j["cairn"] = {Version(), binary};
+  // The epoch when it is given; else it follows from the packages below
+  // (their build times), which the key holds already.
   j["target"] = {req.debian, tb.target->arch, tb.deb_arch, req.compression_level,
-                 tb.layer_epoch[li]};
+                 req.epoch ? nlohmann::json(*req.epoch) : nlohmann::json()};
   if (!req.debian) {
     j["repositories"] = RuntimeRepositories(*req.image);
     j["keys"] = req.keys->pem;
   }
-  for (size_t k = 0; k <= li; ++k) {
-    const LayerPackages& l = tb.target->layers[k];
+  {
+    const LayerPackages& l = tb.target->layers[li];
     nlohmann::json layer;
     layer["name"] = {l.spec.name, l.spec.kind};
     for (const auto& p : l.packages)
@@ -379,107 +417,117 @@ std::string LayerCacheKey(const ComposeRequest& req, const TargetBuild& tb, size
       layer["paths"].push_back({m.path.value, static_cast<int>(m.type), m.source.value, m.uid,
                                 m.gid, m.permissions, m.recursive});
     for (const auto& u : l.spec.services) layer["services"].push_back(u.value);
-    j["layers"].push_back(std::move(layer));
+    j["layer"] = std::move(layer);
   }
   return Sha256Hex(j.dump());
 }
 
-// The diff_id layer li would have, without compressing it.
-Result<std::string> LayerDiffId(const rootfs::Tree& tree, int layer) {
-  Hasher h = Hasher::Sha256();
-  oci::TarOptions to;
-  to.layer = layer;
-  CAIRN_TRY(oci::WriteTarStream(
-      tree,
-      [&](const char* data, size_t size) -> Status {
-        h.Update(data, size);
-        return {};
-      },
-      to));
-  return "sha256:" + HexEncode(h.Finish());
-}
+// A layer's snapshot in the layer cache: its tree nodes and content
+// (rootfs/layer_snapshot.h) and the package records it added (stack_state.h).
+constexpr char kSnapshotNodes[] = "nodes";
+constexpr char kSnapshotContent[] = "content";
+constexpr char kSnapshotState[] = "state";
 
-// Emit one layer: from the layer cache when an entry for the same inputs
-// holds exactly the tar this tree gives (its diff_id), else compressed now
-// and stored for the next build.
-Result<oci::LayerResult> EmitLayer(const ComposeRequest& req, const TargetBuild& tb, size_t li,
-                                   int tar_layer, const rootfs::Tree& tree,
-                                   const oci::OciLayoutWriter& layout,
-                                   const std::optional<oci::LayerCache>& cache,
-                                   const std::string& binary, Reporter& reporter) {
-  std::string key;
-  if (cache) {
-    key = LayerCacheKey(req, tb, li, binary);
-    CAIRN_ASSIGN_OR_RETURN(auto hit, cache->Find(key));
-    if (hit) {
-      CAIRN_ASSIGN_OR_RETURN(std::string diff_id, LayerDiffId(tree, tar_layer));
-      if (diff_id == hit->diff_id) {
-        reporter.Verbose(fmt::format("layer '{}' from the layer cache ({})",
-                                     tb.target->layers[li].spec.name, hit->digest));
-        return cache->AddTo(layout, *hit);
-      }
-      reporter.Warn(fmt::format("layer cache entry for '{}' does not match the tree ({} vs {}); "
-                                "compressing it again",
-                                tb.target->layers[li].spec.name, hit->diff_id, diff_id));
+// The records of a restored layer must be the lock's packages of that layer,
+// in order; puts their metadata where the layers above look for it.
+Status AdoptRestoredPackages(const ComposeRequest& req, TargetBuild& tb, size_t li,
+                             const StackState& delta) {
+  const LayerPackages& layer = tb.target->layers[li];
+  const size_t count = req.debian ? delta.debs.size() : delta.apks.packages.size();
+  if (count != layer.packages.size())
+    return IntegrityError(fmt::format("the cached layer has {} packages, the lock {}", count,
+                                      layer.packages.size()));
+  for (size_t k = 0; k < count; ++k) {
+    const lock::LockedPackage& want = layer.packages[k];
+    if (req.debian) {
+      const std::string origin = fmt::format("cached record of '{}'", want.name);
+      CAIRN_ASSIGN_OR_RETURN(auto paragraphs,
+                             deb::ParseControlFile(delta.debs[k].control_text, origin));
+      if (paragraphs.size() != 1) return IntegrityError(origin + " is not one paragraph");
+      CAIRN_ASSIGN_OR_RETURN(auto pkg, deb::PackageFromParagraph(paragraphs[0], origin));
+      if (pkg.name != want.name || pkg.version != want.version)
+        return IntegrityError(fmt::format("the cached layer has '{} {}' where the lock has '{} {}'",
+                                          pkg.name, pkg.version, want.name, want.version));
+      tb.debs.push_back({std::move(pkg), std::nullopt});
+    } else {
+      const apk::PackageInfo& info = delta.apks.packages[k].info;
+      if (info.name != want.name || info.version != want.version || info.checksum != want.checksum)
+        return IntegrityError(fmt::format("the cached layer has '{}-{}' where the lock has '{}-{}'",
+                                          info.name, info.version, want.name, want.version));
+      tb.opened.push_back({info, std::nullopt});
     }
   }
-  oci::LayerOptions lo;
-  lo.gzip_level = req.compression_level;
-  lo.layer = tar_layer;
-  CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
-  if (cache) {
-    Status stored = cache->Store(key, layer, layout.BlobPath(layer.digest));
-    if (!stored.ok())  // a cache is an optimisation: say so and go on
-      reporter.Warn(fmt::format("could not store layer '{}' in the layer cache: {}",
-                                tb.target->layers[li].spec.name, stored.error().Render()));
-  }
-  return layer;
+  return {};
 }
 
+// Takes layer li from the layer cache when it holds the layer whole: its blob
+// goes into `layout`, its nodes onto `tree`, its records into `state`. Returns
+// the layer and the newest package build time at or below it, or nullopt on a
+// miss; a damaged entry is said and treated as a miss, with `tree`, `state`
+// and `tb` unchanged.
+Result<std::optional<std::pair<oci::LayerResult, int64_t>>> RestoreLayer(
+    const ComposeRequest& req, TargetBuild& tb, size_t li, const oci::LayerCache& cache,
+    const oci::OciLayoutWriter& layout, rootfs::Tree& tree, StackState& state,
+    Reporter& reporter) {
+  using Restored = std::optional<std::pair<oci::LayerResult, int64_t>>;
+  const std::string& key = tb.keys[li];
+  CAIRN_ASSIGN_OR_RETURN(auto hit, cache.Find(key));
+  if (!hit) return Restored();
+  CAIRN_ASSIGN_OR_RETURN(auto dir, cache.FindSnapshot(key));
+  if (!dir) return Restored();
+  const size_t opened_before = tb.opened.size(), debs_before = tb.debs.size();
+  StackState delta;
+  auto restored = [&]() -> Result<std::pair<oci::LayerResult, int64_t>> {
+    const fs::path state_file = *dir / kSnapshotState;
+    CAIRN_ASSIGN_OR_RETURN(MappedFile text, MappedFile::Open(state_file));
+    CAIRN_ASSIGN_OR_RETURN(int64_t newest,
+                           DecodeLayerState(text.data(), state_file.string(), delta));
+    CAIRN_TRY(AdoptRestoredPackages(req, tb, li, delta));
+    CAIRN_ASSIGN_OR_RETURN(auto placed, cache.AddTo(layout, *hit));
+    tree.BeginLayer(static_cast<int>(li));
+    // Last: it changes the tree only once every check has passed.
+    CAIRN_TRY(rootfs::ReadLayerSnapshot(*dir / kSnapshotNodes, *dir / kSnapshotContent, tree));
+    return std::make_pair(std::move(placed), newest);
+  }();
+  if (!restored.ok()) {
+    tb.opened.resize(opened_before);
+    tb.debs.erase(tb.debs.begin() + static_cast<std::ptrdiff_t>(debs_before), tb.debs.end());
+    reporter.Warn(fmt::format("layer cache entry for '{}' is unusable, building it again: {}",
+                              tb.target->layers[li].spec.name, restored.error().Render()));
+    return Restored();
+  }
+  for (auto& p : delta.apks.packages) state.apks.packages.push_back(std::move(p));
+  for (auto& [k, v] : delta.apks.scripts) state.apks.scripts[k] = std::move(v);
+  for (auto& d : delta.debs) state.debs.push_back(std::move(d));
+  for (auto& [k, v] : delta.stanzas) state.stanzas[k] = std::move(v);
+  if (!req.debian)
+    for (const auto& p : tb.target->layers[li].spec.packages) state.world.push_back(p.value);
+  return Restored(std::move(*restored));
+}
+
+// Stores a layer just composed and compressed in the layer cache: its
+// snapshot first, then the record that makes it findable.
+Status SaveLayer(const TargetBuild& tb, size_t li, const oci::LayerResult& layer,
+                 const oci::OciLayoutWriter& layout, const oci::LayerCache& cache,
+                 const rootfs::Tree& tree, const StackState& state,
+                 const StackState::Mark& before, int64_t newest) {
+  CAIRN_ASSIGN_OR_RETURN(fs::path dir, cache.NewSnapshotDir());
+  Status saved = [&]() -> Status {
+    CAIRN_TRY(rootfs::WriteLayerSnapshot(tree, static_cast<int>(li), dir / kSnapshotNodes,
+                                         dir / kSnapshotContent));
+    CAIRN_TRY(WriteFileAtomic(dir / kSnapshotState, EncodeLayerState(state, before, newest)));
+    CAIRN_TRY(cache.StoreSnapshot(tb.keys[li], dir));
+    return cache.Store(tb.keys[li], layer, layout.BlobPath(layer.digest));
+  }();
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // gone already when StoreSnapshot renamed it
+  return saved;
+}
 }  // namespace
 
 Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& reporter) {
   const config::Image& image = *req.image;
   ComposeResult result;
-
-  // Fetch and verify everything first: the default epoch needs every package.
-  std::vector<TargetBuild> builds;
-  for (const auto& target : req.targets) {
-    Step step(reporter, fmt::format("fetching packages for {}", target.name));
-    TargetBuild tb;
-    tb.target = &target;
-    ArchPackages all{target.arch, {}};
-    for (const auto& layer : target.layers) {
-      for (const auto& p : layer.packages) {
-        all.packages.push_back(p);
-        tb.layer_of.push_back(layer.spec.name);
-      }
-      tb.layer_end.push_back(all.packages.size());
-    }
-    if (req.debian) {
-      CAIRN_ASSIGN_OR_RETURN(tb.deb_arch, DebianArch(target.arch));
-      CAIRN_ASSIGN_OR_RETURN(
-          tb.debs, FetchAll<compose::OpenedDeb>(all, reporter, [&](const auto& p) {
-            return FetchDeb(req, p);
-          }));
-    } else {
-      CAIRN_ASSIGN_OR_RETURN(
-          tb.opened, FetchAll<compose::OpenedApk>(all, reporter, [&](const auto& p) {
-            return FetchPackage(req, all, p);
-          }));
-    }
-    // Each layer's epoch depends only on the packages at or below it, so a
-    // layer shared by two images is the same bytes in both.
-    int64_t newest = 0;
-    for (size_t li = 0; li < target.layers.size(); ++li) {
-      for (size_t i = li == 0 ? 0 : tb.layer_end[li - 1]; i < tb.layer_end[li]; ++i)
-        newest = std::max(newest, req.debian ? DebBuildTime(tb.debs[i])
-                                             : tb.opened[i].info.build_time);
-      tb.layer_epoch.push_back(req.epoch ? *req.epoch : newest);
-    }
-    builds.push_back(std::move(tb));
-    step.Done();
-  }
 
   fs::path oci_dir = req.staging / "oci";
   fs::path sbom_dir = req.staging / "sbom";
@@ -494,19 +542,79 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       reporter.Warn(fmt::format("building without a layer cache: {}", opened.error().Render()));
   }
   const std::string binary = BinaryIdentity();
+  // Targets one after the other: a board's lower layers are often another
+  // board's, and the first one stores them in the layer cache for the next.
   std::vector<oci::ImageResult> images;
-  for (const auto& tb : builds) {
-    const TargetPackages& target = *tb.target;
-    Step step(reporter, fmt::format("composing {} for {}", image.name.value, target.name));
+  for (const auto& target : req.targets) {
+    TargetBuild tb;
+    tb.target = &target;
+    size_t count = 0;
+    for (const auto& layer : target.layers) {
+      for (size_t k = 0; k < layer.packages.size(); ++k) tb.layer_of.push_back(layer.spec.name);
+      count += layer.packages.size();
+      tb.layer_end.push_back(count);
+    }
+    if (req.debian) {
+      CAIRN_ASSIGN_OR_RETURN(tb.deb_arch, DebianArch(target.arch));
+    }
+    if (cache)
+      for (size_t li = 0; li < target.layers.size(); ++li)
+        tb.keys.push_back(LayerCacheKey(req, tb, li, binary, li == 0 ? "" : tb.keys.back()));
+
     CAIRN_ASSIGN_OR_RETURN(auto store, rootfs::ContentStore::Create(req.staging));
     rootfs::Tree tree(*store);
     StackState state;
     std::vector<oci::LayerResult> layers;
-    const int64_t epoch = tb.layer_epoch.empty() ? (req.epoch ? *req.epoch : 0)
-                                                 : tb.layer_epoch.back();
+    int64_t newest = 0;  // package build time, at or below the current layer
+
+    // The bottom layers the cache holds whole are restored, not built.
+    size_t restored = 0;
+    if (cache) {
+      for (; restored < target.layers.size(); ++restored) {
+        CAIRN_ASSIGN_OR_RETURN(auto hit, RestoreLayer(req, tb, restored, *cache, layout, tree,
+                                                      state, reporter));
+        if (!hit) break;
+        reporter.Verbose(fmt::format("layer '{}' from the layer cache ({})",
+                                     target.layers[restored].spec.name, hit->first.digest));
+        newest = hit->second;
+        tb.layer_epoch.push_back(req.epoch ? *req.epoch : newest);
+        layers.push_back(std::move(hit->first));
+      }
+    }
+
+    // Fetch and verify the packages of the layers to build.
+    {
+      Step step(reporter, fmt::format("fetching packages for {}", target.name));
+      ArchPackages todo{target.arch, {}};
+      for (size_t li = restored; li < target.layers.size(); ++li)
+        for (const auto& p : target.layers[li].packages) todo.packages.push_back(p);
+      if (req.debian) {
+        CAIRN_ASSIGN_OR_RETURN(
+            auto debs, FetchAll<compose::OpenedDeb>(todo, reporter, [&](const auto& p) {
+              return FetchDeb(req, p);
+            }));
+        for (auto& d : debs) tb.debs.push_back(std::move(d));
+      } else {
+        CAIRN_ASSIGN_OR_RETURN(
+            auto opened, FetchAll<compose::OpenedApk>(todo, reporter, [&](const auto& p) {
+              return FetchPackage(req, todo, p);
+            }));
+        for (auto& o : opened) tb.opened.push_back(std::move(o));
+      }
+      step.Done();
+    }
+
+    Step step(reporter, fmt::format("composing {} for {}", image.name.value, target.name));
     const bool layered = target.layers.size() > 1;
-    for (size_t li = 0; li < target.layers.size(); ++li) {
+    for (size_t li = restored; li < target.layers.size(); ++li) {
       const std::string& name = target.layers[li].spec.name;
+      // Each layer's epoch depends only on the packages at or below it, so a
+      // layer shared by two images is the same bytes in both.
+      for (size_t i = li == 0 ? 0 : tb.layer_end[li - 1]; i < tb.layer_end[li]; ++i)
+        newest = std::max(newest, req.debian ? DebBuildTime(tb.debs[i])
+                                             : tb.opened[i].info.build_time);
+      tb.layer_epoch.push_back(req.epoch ? *req.epoch : newest);
+      const StackState::Mark before = state.MarkNow();
       tree.BeginLayer(static_cast<int>(li));
       auto compose_start = std::chrono::steady_clock::now();
       Status composed = req.debian ? ComposeDebianLayer(req, tb, li, tree, state, reporter)
@@ -515,14 +623,19 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
         return std::move(composed).error().Context(
             fmt::format("composing layer '{}' for {}", name, target.name));
       tree.ClampMtimes(tb.layer_epoch[li], static_cast<int>(li));
-      if (target.board && li + 1 == target.layers.size())
-        CAIRN_TRY(CheckDeviceTrees(*target.board, tree));
       std::chrono::duration<double> compose_seconds =
           std::chrono::steady_clock::now() - compose_start;
 
-      CAIRN_ASSIGN_OR_RETURN(auto layer,
-                             EmitLayer(req, tb, li, layered ? static_cast<int>(li) : -1, tree,
-                                       layout, cache, binary, reporter));
+      oci::LayerOptions lo;
+      lo.gzip_level = req.compression_level;
+      lo.layer = layered ? static_cast<int>(li) : -1;
+      CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
+      if (cache) {
+        Status saved = SaveLayer(tb, li, layer, layout, *cache, tree, state, before, newest);
+        if (!saved.ok())  // a cache is an optimisation: say so and go on
+          reporter.Warn(fmt::format("could not store layer '{}' in the layer cache: {}", name,
+                                    saved.error().Render()));
+      }
       // One line for bench/run.sh: extraction+compose, then where the layer's time went.
       reporter.Verbose(fmt::format(
           "layer {} ({} bytes, {} uncompressed; {:.3f}s extracting and composing, {:.3f}s layer: "
@@ -530,11 +643,17 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
           layer.digest, layer.size, layer.uncompressed_size, compose_seconds.count(),
           layer.timings.total_seconds, layer.timings.compress_seconds, layer.timings.hash_seconds,
           layer.timings.write_seconds));
-      if (layered)
-        reporter.Info(fmt::format("{}: layer '{}' {} ({} packages)", target.name, name,
-                                  layer.digest, target.layers[li].packages.size()));
       layers.push_back(std::move(layer));
     }
+    // After the layers, restored or built: the check is not part of a layer's key.
+    if (target.board) CAIRN_TRY(CheckDeviceTrees(*target.board, tree));
+    if (layered)
+      for (size_t li = 0; li < target.layers.size(); ++li)
+        reporter.Info(fmt::format("{}: layer '{}' {} ({} packages)", target.name,
+                                  target.layers[li].spec.name, layers[li].digest,
+                                  target.layers[li].packages.size()));
+    const int64_t epoch = tb.layer_epoch.empty() ? (req.epoch ? *req.epoch : 0)
+                                                 : tb.layer_epoch.back();
     CAIRN_ASSIGN_OR_RETURN(auto img, layout.AddImage(ConfigSpec(image, target.arch, epoch), layers));
 
     sbom::ImageSbomInput si;
@@ -573,12 +692,10 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     out.target = target.name;
     for (const auto& l : layers) out.layer_digests.push_back(l.digest);
     result.archs.push_back(std::move(out));
+    if (images.empty()) result.epoch = epoch;
     images.push_back(std::move(img));
     step.Done();
   }
-  result.epoch = builds.empty() || builds.front().layer_epoch.empty()
-                     ? 0
-                     : builds.front().layer_epoch.back();
 
   const bool boards = !req.targets.empty() && req.targets.front().board != nullptr;
   if (boards) {

@@ -60,8 +60,25 @@ Result<std::unique_ptr<ContentStore>> ContentStore::Create(const std::filesystem
   return std::unique_ptr<ContentStore>(new ContentStore(fd));
 }
 
+ContentStore::ContentStore(int fd) : fd_(fd) { attached_.reserve(kMaxAttached); }
+
 ContentStore::~ContentStore() {
   if (fd_ >= 0) ::close(fd_);
+  for (int fd : attached_) ::close(fd);
+}
+
+int ContentStore::FdOf(const Blob& blob) const {
+  return blob.file == 0 ? fd_ : attached_[blob.file - 1];
+}
+
+Result<uint32_t> ContentStore::AttachFile(int fd) {
+  std::lock_guard<std::mutex> lock(attach_mutex_);
+  if (attached_.size() >= kMaxAttached) {
+    ::close(fd);
+    return InternalError(fmt::format("more than {} files attached to a content store", kMaxAttached));
+  }
+  attached_.push_back(fd);
+  return static_cast<uint32_t>(attached_.size());
 }
 
 Result<Blob> ContentStore::Append(const ContentReader& reader, uint64_t expected_size,
@@ -107,7 +124,8 @@ Result<size_t> ContentStore::ReadAt(const Blob& blob, uint64_t offset, char* buf
   size_t want = static_cast<size_t>(std::min<uint64_t>(cap, blob.size - offset));
   size_t got = 0;
   while (got < want) {
-    ssize_t n = ::pread(fd_, buf + got, want - got, static_cast<off_t>(blob.offset + offset + got));
+    ssize_t n = ::pread(FdOf(blob), buf + got, want - got,
+                        static_cast<off_t>(blob.offset + offset + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("reading content spool", errno);
@@ -118,6 +136,49 @@ Result<size_t> ContentStore::ReadAt(const Blob& blob, uint64_t offset, char* buf
     got += static_cast<size_t>(n);
   }
   return got;
+}
+
+namespace {
+
+// Copies `size` bytes between two files at the given offsets: in the kernel
+// with copy_file_range where it can, else through a buffer (older kernels,
+// filesystems that refuse it).
+Status CopyRange(int in, uint64_t in_offset, int out, uint64_t out_offset, uint64_t size) {
+  while (size > 0) {
+    loff_t in_off = static_cast<loff_t>(in_offset);
+    loff_t out_off = static_cast<loff_t>(out_offset);
+    ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, size, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+      return ErrnoError("copying content", errno);
+    if (n < 0) {
+      thread_local std::vector<char> buf(kCopyBufferSize);
+      ssize_t r = ::pread(in, buf.data(), std::min<uint64_t>(buf.size(), size),
+                          static_cast<off_t>(in_offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return ErrnoError("reading content", errno);
+      n = r;
+      if (n > 0) CAIRN_TRY(WriteAll(out, buf.data(), static_cast<size_t>(n), out_offset));
+    }
+    if (n == 0)
+      return IntegrityError(fmt::format("content ends {} bytes early", size));
+    in_offset += static_cast<uint64_t>(n);
+    out_offset += static_cast<uint64_t>(n);
+    size -= static_cast<uint64_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Blob> ContentStore::AppendFromFile(int fd, uint64_t offset, uint64_t size) {
+  const uint64_t start = end_.fetch_add(size);
+  CAIRN_TRY(CopyRange(fd, offset, fd_, start, size));
+  return Blob{start, size};
+}
+
+Status ContentStore::CopyToFile(const Blob& blob, int fd, uint64_t fd_offset) const {
+  return CopyRange(FdOf(blob), blob.offset, fd, fd_offset, blob.size);
 }
 
 Result<std::string> ContentStore::ReadAll(const Blob& blob) const {

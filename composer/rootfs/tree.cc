@@ -75,6 +75,27 @@ const std::set<std::string>& Tree::Whiteouts(int layer) const {
   return it == whiteouts_.end() ? kNone : it->second;
 }
 
+void Tree::RestoreNode(Node node) {
+  node.layer = current_layer_;
+  // Snapshots come in path order: onto an empty tree (the bottom layer, the
+  // one with most nodes) each node goes at the end, without a search.
+  if (nodes_.empty() || nodes_.rbegin()->first < node.meta.path) {
+    node.over_lower = false;
+    std::string key = node.meta.path;
+    nodes_.emplace_hint(nodes_.end(), std::move(key), std::move(node));
+    return;
+  }
+  auto existing = nodes_.lower_bound(node.meta.path);
+  if (existing != nodes_.end() && existing->first == node.meta.path) {
+    node.over_lower = existing->second.layer != current_layer_;
+    existing->second = std::move(node);
+    return;
+  }
+  node.over_lower = false;
+  std::string key = node.meta.path;
+  nodes_.emplace_hint(existing, std::move(key), std::move(node));
+}
+
 const Node* Tree::Find(std::string_view path) const {
   auto it = nodes_.find(path);
   return it == nodes_.end() ? nullptr : &it->second;

@@ -1,8 +1,8 @@
 // SPDX 2.3 documents for images and indexes (see include/cairn/sbom/spdx.h).
 //
-// Documents are built as ordered JSON so keys come out in a fixed, readable
-// order (SPDXID first, as apko writes them); nothing is taken from a hash map
-// and nothing depends on the clock or a random source.
+// Documents are written member by member (PrettyJson) so keys come out in a
+// fixed, readable order (SPDXID first, as apko writes them); nothing is taken
+// from a hash map and nothing depends on the clock or a random source.
 
 #include "cairn/sbom/spdx.h"
 
@@ -13,15 +13,15 @@
 #include <tuple>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cairn/digest.h"
+#include "sbom/pretty_json.h"
 #include "sbom/purl.h"
 
 namespace cairn::sbom {
 namespace {
 
-using nlohmann::ordered_json;
+using internal::PrettyJson;
 
 constexpr const char* kNoAssertion = "NOASSERTION";
 constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
@@ -101,19 +101,41 @@ bool LooksLikeSpdxExpression(std::string_view text) {
   return !tokens.empty() && !want_operand && depth == 0;
 }
 
-ordered_json Checksum(const char* algorithm, const std::string& value) {
-  return ordered_json{{"algorithm", algorithm}, {"checksumValue", value}};
+void Checksum(PrettyJson& j, const char* algorithm, const std::string& value) {
+  j.BeginObject();
+  j.Member("algorithm", algorithm);
+  j.Member("checksumValue", value);
+  j.EndObject();
 }
 
-ordered_json PurlRef(const std::string& purl) {
-  return ordered_json{{"referenceCategory", "PACKAGE-MANAGER"},
-                      {"referenceLocator", purl},
-                      {"referenceType", "purl"}};
+void PurlRefs(PrettyJson& j, const std::string& purl) {
+  j.Key("externalRefs");
+  j.BeginArray();
+  j.BeginObject();
+  j.Member("referenceCategory", "PACKAGE-MANAGER");
+  j.Member("referenceLocator", purl);
+  j.Member("referenceType", "purl");
+  j.EndObject();
+  j.EndArray();
 }
 
-ordered_json Relationship(const std::string& from, const char* type, const std::string& to) {
-  return ordered_json{
-      {"spdxElementId", from}, {"relationshipType", type}, {"relatedSpdxElement", to}};
+struct Relationship {
+  std::string from;
+  const char* type;
+  std::string to;
+};
+
+void Relationships(PrettyJson& j, const std::vector<Relationship>& all) {
+  j.Key("relationships");
+  j.BeginArray();
+  for (const auto& r : all) {
+    j.BeginObject();
+    j.Member("spdxElementId", r.from);
+    j.Member("relationshipType", r.type);
+    j.Member("relatedSpdxElement", r.to);
+    j.EndObject();
+  }
+  j.EndArray();
 }
 
 std::string OciPurl(const std::string& image_name, const std::string& digest,
@@ -127,115 +149,134 @@ std::string OciPurl(const std::string& image_name, const std::string& digest,
   return internal::Purl("oci", "", lower.empty() ? "image" : lower, digest, q);
 }
 
-/// A CONTAINER (or layer) package for an OCI blob.
-ordered_json BlobPackage(const std::string& id, const std::string& name,
-                         const std::string& digest, const std::string& description,
-                         const std::string& purl, bool container) {
-  ordered_json p{{"SPDXID", id},
-                 {"name", name},
-                 {"versionInfo", digest},
-                 {"filesAnalyzed", false},
-                 {"description", description},
-                 {"downloadLocation", kNoAssertion},
-                 {"supplier", kNoAssertion}};
-  if (container) p["primaryPackagePurpose"] = "CONTAINER";
-  p["checksums"] = ordered_json::array({Checksum("SHA256", DigestHex(digest))});
-  p["externalRefs"] = ordered_json::array({PurlRef(purl)});
-  return p;
+/// A CONTAINER (or layer) package for an OCI blob; `comment` is left out when empty.
+void BlobPackage(PrettyJson& j, const std::string& id, const std::string& name,
+                 const std::string& digest, const std::string& description,
+                 const std::string& purl, bool container, const std::string& comment = "") {
+  j.BeginObject();
+  j.Member("SPDXID", id);
+  j.Member("name", name);
+  j.Member("versionInfo", digest);
+  j.Key("filesAnalyzed");
+  j.Bool(false);
+  j.Member("description", description);
+  j.Member("downloadLocation", kNoAssertion);
+  j.Member("supplier", kNoAssertion);
+  if (container) j.Member("primaryPackagePurpose", "CONTAINER");
+  j.Key("checksums");
+  j.BeginArray();
+  Checksum(j, "SHA256", DigestHex(digest));
+  j.EndArray();
+  PurlRefs(j, purl);
+  if (!comment.empty()) j.Member("comment", comment);
+  j.EndObject();
 }
 
-ordered_json ApkPackage(const std::string& id, const SbomPackage& pkg, const OsRelease& os) {
+void ApkPackage(PrettyJson& j, const std::string& id, const SbomPackage& pkg,
+                const OsRelease& os) {
   const apk::PackageInfo& info = pkg.info;
-  ordered_json p{{"SPDXID", id},
-                 {"name", info.name},
-                 {"versionInfo", info.version},
-                 {"filesAnalyzed", false}};
-  if (!info.description.empty()) p["description"] = info.description;
-  p["downloadLocation"] = kNoAssertion;
+  j.BeginObject();
+  j.Member("SPDXID", id);
+  j.Member("name", info.name);
+  j.Member("versionInfo", info.version);
+  j.Key("filesAnalyzed");
+  j.Bool(false);
+  if (!info.description.empty()) j.Member("description", info.description);
+  j.Member("downloadLocation", kNoAssertion);
   // SPDX wants a URL here; anything else would make the document invalid.
   if (info.url.rfind("http://", 0) == 0 || info.url.rfind("https://", 0) == 0)
-    p["homepage"] = info.url;
-  p["supplier"] = SpdxSupplier(info.maintainer);
-  if (!info.origin.empty()) p["sourceInfo"] = fmt::format("built from origin '{}'", info.origin);
-  p["licenseConcluded"] = kNoAssertion;
+    j.Member("homepage", info.url);
+  j.Member("supplier", SpdxSupplier(info.maintainer));
+  if (!info.origin.empty()) j.Member("sourceInfo", fmt::format("built from origin '{}'", info.origin));
+  j.Member("licenseConcluded", kNoAssertion);
   bool valid_license = LooksLikeSpdxExpression(info.license);
-  p["licenseDeclared"] = valid_license ? info.license : std::string(kNoAssertion);
+  j.Member("licenseDeclared", valid_license ? info.license : std::string(kNoAssertion));
   if (!valid_license && !info.license.empty())
-    p["licenseComments"] = fmt::format("apk license field: {}", info.license);
-  p["copyrightText"] = kNoAssertion;
-  ordered_json sums = ordered_json::array();
+    j.Member("licenseComments", fmt::format("apk license field: {}", info.license));
+  j.Member("copyrightText", kNoAssertion);
   // The index C: field is "Q1" + base64(SHA-1); SPDX wants hex.
+  std::string sha1;
   if (info.checksum.size() > 2 && info.checksum.compare(0, 2, "Q1") == 0) {
     auto raw = Base64Decode(std::string_view(info.checksum).substr(2));
-    if (raw.ok() && raw->size() == 20) sums.push_back(Checksum("SHA1", HexEncode(*raw)));
+    if (raw.ok() && raw->size() == 20) sha1 = HexEncode(*raw);
   }
-  if (info.datahash.size() == 64) sums.push_back(Checksum("SHA256", info.datahash));
-  if (!sums.empty()) p["checksums"] = std::move(sums);
-  p["externalRefs"] = ordered_json::array(
-      {PurlRef(!pkg.purl.empty() ? pkg.purl : ApkPurl(pkg.purl_namespace, info, os))});
-  return p;
+  const bool sha256 = info.datahash.size() == 64;
+  if (!sha1.empty() || sha256) {
+    j.Key("checksums");
+    j.BeginArray();
+    if (!sha1.empty()) Checksum(j, "SHA1", sha1);
+    if (sha256) Checksum(j, "SHA256", info.datahash);
+    j.EndArray();
+  }
+  PurlRefs(j, !pkg.purl.empty() ? pkg.purl : ApkPurl(pkg.purl_namespace, info, os));
+  j.EndObject();
 }
 
-ordered_json Document(const std::string& name, const std::string& digest, int64_t epoch,
-                      const std::string& tool_version, const std::string& described) {
-  return ordered_json{
-      {"SPDXID", "SPDXRef-DOCUMENT"},
-      {"name", "sbom-" + digest},
-      {"spdxVersion", "SPDX-2.3"},
-      {"creationInfo",
-       ordered_json{{"created", Rfc3339(epoch)},
-                    {"creators", ordered_json::array({"Tool: cairn-" + tool_version})}}},
-      {"dataLicense", "CC0-1.0"},
-      // Derived from the digest so that rebuilding the same image gives the same document.
-      {"documentNamespace",
-       fmt::format("https://spdx.org/spdxdocs/cairn/{}/sha256-{}", internal::PurlEncode(name),
-                   DigestHex(digest))},
-      {"documentDescribes", ordered_json::array({described})}};
-}
-
-std::string Dump(const ordered_json& doc) {
-  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+// Opens the document object and writes its head; the caller adds
+// "packages" and "relationships" and closes it.
+void DocumentHead(PrettyJson& j, const std::string& name, const std::string& digest,
+                  int64_t epoch, const std::string& tool_version, const std::string& described) {
+  j.BeginObject();
+  j.Member("SPDXID", "SPDXRef-DOCUMENT");
+  j.Member("name", "sbom-" + digest);
+  j.Member("spdxVersion", "SPDX-2.3");
+  j.Key("creationInfo");
+  j.BeginObject();
+  j.Member("created", Rfc3339(epoch));
+  j.Key("creators");
+  j.BeginArray();
+  j.String("Tool: cairn-" + tool_version);
+  j.EndArray();
+  j.EndObject();
+  j.Member("dataLicense", "CC0-1.0");
+  // Derived from the digest so that rebuilding the same image gives the same document.
+  j.Member("documentNamespace",
+           fmt::format("https://spdx.org/spdxdocs/cairn/{}/sha256-{}", internal::PurlEncode(name),
+                       DigestHex(digest)));
+  j.Key("documentDescribes");
+  j.BeginArray();
+  j.String(described);
+  j.EndArray();
 }
 
 }  // namespace
 
 std::string WriteSpdxImage(const ImageSbomInput& in) {
   IdAllocator ids;
+  PrettyJson j;
   std::string image_id = ids.Make("Package-sha256-" + DigestHex(in.manifest_digest));
-  ordered_json doc = Document(in.image_name, in.manifest_digest, in.epoch, in.tool_version,
-                              image_id);
-  ordered_json packages = ordered_json::array();
-  ordered_json relationships = ordered_json::array(
-      {Relationship("SPDXRef-DOCUMENT", "DESCRIBES", image_id)});
+  DocumentHead(j, in.image_name, in.manifest_digest, in.epoch, in.tool_version, image_id);
+  std::vector<Relationship> relationships = {{"SPDXRef-DOCUMENT", "DESCRIBES", image_id}};
 
-  ordered_json image = BlobPackage(image_id, in.image_name, in.manifest_digest,
-                                   fmt::format("container image for {}", in.arch),
-                                   OciPurl(in.image_name, in.manifest_digest, in.arch,
-                                           kManifestType),
-                                   true);
-  if (!in.config_digest.empty()) image["comment"] = "config " + in.config_digest;
-  packages.push_back(std::move(image));
+  j.Key("packages");
+  j.BeginArray();
+  BlobPackage(j, image_id, in.image_name, in.manifest_digest,
+              fmt::format("container image for {}", in.arch),
+              OciPurl(in.image_name, in.manifest_digest, in.arch, kManifestType), true,
+              in.config_digest.empty() ? "" : "config " + in.config_digest);
 
   for (const auto& layer : in.layer_digests) {
     std::string id = ids.Make("Package-sha256-" + DigestHex(layer));
-    packages.push_back(BlobPackage(id, layer, layer, "image layer",
-                                   OciPurl(in.image_name, layer, in.arch, in.layer_media_type),
-                                   false));
-    relationships.push_back(Relationship(image_id, "CONTAINS", id));
+    BlobPackage(j, id, layer, layer, "image layer",
+                OciPurl(in.image_name, layer, in.arch, in.layer_media_type), false);
+    relationships.push_back({image_id, "CONTAINS", id});
   }
 
   if (!in.os.id.empty()) {
     std::string id = ids.Make("OperatingSystem-" + in.os.id);
-    ordered_json os{{"SPDXID", id}, {"name", in.os.id}};
-    if (!in.os.version_id.empty()) os["versionInfo"] = in.os.version_id;
-    os["filesAnalyzed"] = false;
+    j.BeginObject();
+    j.Member("SPDXID", id);
+    j.Member("name", in.os.id);
+    if (!in.os.version_id.empty()) j.Member("versionInfo", in.os.version_id);
+    j.Key("filesAnalyzed");
+    j.Bool(false);
     std::string description = !in.os.pretty_name.empty() ? in.os.pretty_name : in.os.name;
-    if (!description.empty()) os["description"] = description;
-    os["downloadLocation"] = kNoAssertion;
-    os["supplier"] = kNoAssertion;
-    os["primaryPackagePurpose"] = "OPERATING_SYSTEM";
-    packages.push_back(std::move(os));
-    relationships.push_back(Relationship(image_id, "CONTAINS", id));
+    if (!description.empty()) j.Member("description", description);
+    j.Member("downloadLocation", kNoAssertion);
+    j.Member("supplier", kNoAssertion);
+    j.Member("primaryPackagePurpose", "OPERATING_SYSTEM");
+    j.EndObject();
+    relationships.push_back({image_id, "CONTAINS", id});
   }
 
   std::vector<const SbomPackage*> sorted;
@@ -245,24 +286,25 @@ std::string WriteSpdxImage(const ImageSbomInput& in) {
   });
   for (const SbomPackage* p : sorted) {
     std::string id = ids.Make("Package-" + p->info.name + "-" + p->info.version);
-    packages.push_back(ApkPackage(id, *p, in.os));
-    relationships.push_back(Relationship(image_id, "CONTAINS", id));
+    ApkPackage(j, id, *p, in.os);
+    relationships.push_back({image_id, "CONTAINS", id});
   }
-
-  doc["packages"] = std::move(packages);
-  doc["relationships"] = std::move(relationships);
-  return Dump(doc);
+  j.EndArray();
+  Relationships(j, relationships);
+  j.EndObject();
+  return j.Take() + "\n";
 }
 
 std::string WriteSpdxIndex(const IndexSbomInput& in) {
   IdAllocator ids;
+  PrettyJson j;
   std::string index_id = ids.Make("Package-sha256-" + DigestHex(in.index_digest));
-  ordered_json doc = Document(in.image_name, in.index_digest, in.epoch, in.tool_version, index_id);
-  ordered_json packages = ordered_json::array(
-      {BlobPackage(index_id, in.image_name, in.index_digest, "multi-arch image index",
-                   OciPurl(in.image_name, in.index_digest, "", kIndexType), true)});
-  ordered_json relationships = ordered_json::array(
-      {Relationship("SPDXRef-DOCUMENT", "DESCRIBES", index_id)});
+  DocumentHead(j, in.image_name, in.index_digest, in.epoch, in.tool_version, index_id);
+  std::vector<Relationship> relationships = {{"SPDXRef-DOCUMENT", "DESCRIBES", index_id}};
+  j.Key("packages");
+  j.BeginArray();
+  BlobPackage(j, index_id, in.image_name, in.index_digest, "multi-arch image index",
+              OciPurl(in.image_name, in.index_digest, "", kIndexType), true);
 
   std::vector<const IndexImage*> sorted;
   for (const auto& image : in.images) sorted.push_back(&image);
@@ -270,17 +312,16 @@ std::string WriteSpdxIndex(const IndexSbomInput& in) {
                    [](const IndexImage* a, const IndexImage* b) { return a->arch < b->arch; });
   for (const IndexImage* image : sorted) {
     std::string id = ids.Make("Package-sha256-" + DigestHex(image->manifest_digest));
-    packages.push_back(BlobPackage(id, in.image_name, image->manifest_digest,
-                                   fmt::format("container image for {}", image->arch),
-                                   OciPurl(in.image_name, image->manifest_digest, image->arch,
-                                           kManifestType),
-                                   true));
+    BlobPackage(j, id, in.image_name, image->manifest_digest,
+                fmt::format("container image for {}", image->arch),
+                OciPurl(in.image_name, image->manifest_digest, image->arch, kManifestType), true);
     // apko's direction: the index is a VARIANT_OF each per-arch image.
-    relationships.push_back(Relationship(index_id, "VARIANT_OF", id));
+    relationships.push_back({index_id, "VARIANT_OF", id});
   }
-  doc["packages"] = std::move(packages);
-  doc["relationships"] = std::move(relationships);
-  return Dump(doc);
+  j.EndArray();
+  Relationships(j, relationships);
+  j.EndObject();
+  return j.Take() + "\n";
 }
 
 }  // namespace cairn::sbom

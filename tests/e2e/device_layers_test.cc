@@ -55,6 +55,10 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
   REQUIRE(build.exit_code == 0);
   fs::path oci = out / "oci";
   fs::path lock = out / "cairn.lock";
+  // Nothing else: the Debian unpack and depmod scratch directories are gone.
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(out)) top.insert(e.path().filename().string());
+  CHECK(top == std::set<std::string>{"cairn.lock", "oci", "sbom"});
   const std::vector<std::string> boards = {"qemu-x86_64", "qemu-aarch64", "pc-x86_64", "rpi4",
                                            "rpi3"};
   REQUIRE(Lines(build.out).size() == boards.size());  // "<digest> device-<board>" per board
@@ -123,6 +127,32 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
       }
     }
   }
+}
+
+
+TEST_CASE("a Debian image from cached layers is byte for byte one built from packages",
+          "[e2e][debian][layers][incremental]") {
+  ScratchDir scratch("e2e-debian-incremental");
+  const fs::path yaml = SourceDir() / "images" / "app-shell.yaml";
+  auto build = [&](const std::string& out, const std::string& flag) {
+    std::vector<std::string> args = {"-v", "build", yaml.string(), "--cache-dir",
+                                     DebianCache().string(), "-o",
+                                     (scratch.path() / out).string(), "--offline"};
+    if (!flag.empty()) args.push_back(flag);
+    auto r = Cairn(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.err;
+  };
+  build("first", "");  // fills the layer cache if nothing did yet
+  std::string log = build("cached", "");
+  CHECK(log.find("layer 'core' from the layer cache") != std::string::npos);
+  CHECK(log.find(" fetched ") == std::string::npos);
+  build("reference", "--no-layer-cache");
+  auto diff = RunCommand({"diff", "-r", (scratch.path() / "reference").string(),
+                          (scratch.path() / "cached").string()});
+  INFO(diff.out << diff.err);
+  CHECK(diff.exit_code == 0);
 }
 
 }  // namespace cairn::e2e

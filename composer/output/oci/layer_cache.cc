@@ -278,4 +278,47 @@ Result<LayerResult> LayerCache::AddTo(const OciLayoutWriter& layout,
   return out;
 }
 
+Result<fs::path> LayerCache::NewSnapshotDir() const {
+  const fs::path parent = dir_ / "snapshots";
+  CAIRN_TRY(MakeDirs(parent));
+  fs::path tmp = TempName(parent);
+  std::error_code ec;
+  fs::remove_all(tmp, ec);  // a leftover of a crashed process whose pid came back
+  if (::mkdir(tmp.c_str(), 0755) != 0)
+    return ErrnoError(fmt::format("cannot create '{}'", tmp.string()), errno);
+  return tmp;
+}
+
+Status LayerCache::StoreSnapshot(const std::string& key, const fs::path& prepared) const {
+  CAIRN_TRY(CheckKey(key));
+  const fs::path dest = dir_ / "snapshots" / key;
+  // rename(2) cannot replace a non-empty directory: move the old one aside
+  // first (a reader in between sees no snapshot, which is a miss, not harm).
+  if (fs::exists(dest)) {
+    fs::path old = TempName(dest.parent_path());
+    if (::rename(dest.c_str(), old.c_str()) == 0) {
+      std::error_code ec;
+      fs::remove_all(old, ec);
+    }
+  }
+  if (::rename(prepared.c_str(), dest.c_str()) != 0) {
+    int e = errno;
+    std::error_code ec;
+    fs::remove_all(prepared, ec);
+    // Another build stored the same key between our two renames: same inputs, same snapshot.
+    if (e == ENOTEMPTY || e == EEXIST) return {};
+    return ErrnoError(fmt::format("cannot rename '{}' to '{}'", prepared.string(), dest.string()),
+                      e);
+  }
+  return SyncDir(dest.parent_path());
+}
+
+Result<std::optional<fs::path>> LayerCache::FindSnapshot(const std::string& key) const {
+  CAIRN_TRY(CheckKey(key));
+  const fs::path dir = dir_ / "snapshots" / key;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::optional<fs::path>();
+  return std::optional<fs::path>(dir);
+}
+
 }  // namespace cairn::oci

@@ -6,6 +6,9 @@
 //
 //   <dir>/blobs/sha256/<hex>   the gzip'ed layer tar, stored once per digest
 //   <dir>/keys/<key>.json      {"diff_id","digest","size","uncompressed_size"}
+//   <dir>/snapshots/<key>/     optional: what the caller needs to go on from
+//                              the layer without building it (the tree and
+//                              package records after it; rootfs/layer_snapshot.h)
 //
 //   CAIRN_ASSIGN_OR_RETURN(auto cache, oci::LayerCache::Open(cache_dir / "layers"));
 //   CAIRN_ASSIGN_OR_RETURN(auto hit, cache.Find(key));
@@ -59,6 +62,16 @@ class LayerCache {
   /// OciLayoutWriter::AddImage. A blob already in the layout with the right
   /// size is kept. When copying, the bytes are hashed and must match.
   Result<LayerResult> AddTo(const OciLayoutWriter& layout, const LayerResult& layer) const;
+
+  /// A new empty directory inside the cache in which to write a snapshot, on
+  /// the cache's filesystem so StoreSnapshot can rename it into place.
+  Result<std::filesystem::path> NewSnapshotDir() const;
+  /// Makes `prepared` (from NewSnapshotDir, complete) the snapshot of `key`,
+  /// replacing one stored before. Store the key's record after it: a record
+  /// without a snapshot is still a usable blob, never the other way round.
+  Status StoreSnapshot(const std::string& key, const std::filesystem::path& prepared) const;
+  /// The snapshot directory of `key`, or nullopt when there is none.
+  Result<std::optional<std::filesystem::path>> FindSnapshot(const std::string& key) const;
 
  private:
   explicit LayerCache(std::filesystem::path dir) : dir_(std::move(dir)) {}

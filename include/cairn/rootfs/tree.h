@@ -33,20 +33,24 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cairn/result.h"
 #include "cairn/rootfs/entry.h"
 
 namespace cairn::rootfs {
 
-/// Where a regular file's bytes are in the spool.
+/// Where a regular file's bytes are: in the spool, or in a file attached to
+/// the store (ContentStore::AttachFile).
 struct Blob {
   uint64_t offset = 0;
   uint64_t size = 0;
+  uint32_t file = 0;  ///< 0: the spool; n: the n-th attached file
 };
 
 /// Append-only content spool in a temporary file (unlinked on creation).
@@ -68,10 +72,25 @@ class ContentStore {
   /// Reads up to cap bytes at `offset` within the blob; 0 at its end.
   Result<size_t> ReadAt(const Blob& blob, uint64_t offset, char* buf, size_t cap) const;
   Result<std::string> ReadAll(const Blob& blob) const;
+  /// Appends `size` bytes of the open file `fd` from `offset` (copy_file_range,
+  /// so the bytes need not pass through memory); the file must hold them.
+  Result<Blob> AppendFromFile(int fd, uint64_t offset, uint64_t size);
+  /// Takes `fd` (an open, read-only file that nobody changes while the store
+  /// lives, such as a layer snapshot's content) as a source of blobs without
+  /// copying it; returns the Blob::file to use for its ranges. At most
+  /// kMaxAttached files; beyond that, kInternal (copy with AppendFromFile).
+  Result<uint32_t> AttachFile(int fd);
+  static constexpr size_t kMaxAttached = 256;
+  /// Writes the blob's bytes to `fd` at `fd_offset` (the reverse of AppendFromFile).
+  Status CopyToFile(const Blob& blob, int fd, uint64_t fd_offset) const;
 
  private:
-  explicit ContentStore(int fd) : fd_(fd) {}
+  explicit ContentStore(int fd);
+  int FdOf(const Blob& blob) const;
   int fd_ = -1;
+  // Attached files; reserved up front so reads never see a reallocation.
+  std::vector<int> attached_;
+  std::mutex attach_mutex_;
   std::atomic<uint64_t> end_{0};
 };
 
@@ -155,6 +174,11 @@ class Tree {
   void AddWhiteout(std::string_view path);
   /// Paths removed from lower layers by `layer`, sorted; empty if none.
   const std::set<std::string>& Whiteouts(int layer) const;
+  /// Puts `node` at node.meta.path exactly as given (no parent creation, no
+  /// resolution, no content check), attributed to the current layer. For
+  /// rootfs::ReadLayerSnapshot, which restores nodes a tree once had; the
+  /// caller guarantees parents come first and content is in this store.
+  void RestoreNode(Node node);
 
   /// Every node, sorted by path; a parent always precedes its children. The
   /// root directory itself is not included.
