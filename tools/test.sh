@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ./tools/setup.sh
 ./tools/build.sh
-for image in debian-bookworm device app-hello app-shell; do
+for image in debian-bookworm device app-hello app-shell demo-boot; do
   build/cairn -q build "images/$image.yaml" --cache-dir build/test-cache/debian \
     -o "build/test-cache/$image-out" >/dev/null
 done

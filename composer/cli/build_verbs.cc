@@ -8,6 +8,7 @@
 
 #include "cairn/file_util.h"
 #include "cairn/pipeline.h"
+#include "cairn/run.h"
 #include "cli/verbs.h"
 
 namespace cairn::cli {
@@ -31,6 +32,7 @@ Result<BuildOptions> OptionsFrom(const Invocation& inv) {
   o.lockfile = inv.get("lockfile");
   o.offline = inv.has("offline");
   o.layer_cache = !inv.has("no-layer-cache");
+  o.disks = !inv.has("no-disk");
   o.allow_untrusted = inv.has("allow-untrusted");
   o.cache_dir = inv.get("cache-dir");
   if (inv.has("source-date-epoch")) {
@@ -64,7 +66,8 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
     for (const auto& a : r.archs)
       j["archs"].push_back({{"arch", a.arch}, {"target", a.target},
                             {"manifest", a.manifest_digest}, {"packages", a.package_count},
-                            {"sbom", a.sbom_path}, {"layers", a.layer_digests}});
+                            {"sbom", a.sbom_path}, {"layers", a.layer_digests},
+                            {"disk", a.disk_path}});
     Print(j.dump(2) + "\n");
   } else if (!r.digest.empty()) {
     Print(r.digest + "\n");
@@ -130,6 +133,24 @@ Status RunSbom(const Invocation& inv, Reporter& reporter) {
         .Hint(fmt::format("build the image first: cairn build {}", target.string()));
   Print(*text);
   return {};
+}
+
+Status RunRun(const Invocation& inv, Reporter& reporter) {
+  RunOptions o;
+  o.config_file = inv.args.at(0);
+  o.output_dir = inv.get("output");
+  o.board = inv.get("board");
+  o.check = inv.get("check");
+  if (inv.has("timeout")) {
+    const std::string t = inv.get("timeout");
+    char* end = nullptr;
+    long v = std::strtol(t.c_str(), &end, 10);
+    if (t.empty() || *end != '\0' || v <= 0 || v > 86400)
+      return UsageError(fmt::format("--timeout takes seconds from 1 to 86400, not '{}'", t));
+    o.timeout_seconds = static_cast<int>(v);
+  }
+  if (const char* accel = std::getenv("CAIRN_QEMU_ACCEL"); accel && *accel) o.accel = accel;
+  return RunImage(o, reporter);
 }
 
 }  // namespace cairn::cli

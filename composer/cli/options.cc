@@ -28,6 +28,10 @@ const std::vector<OptionSpec>& AllOptions() {
       {"compression-level", 0, "N", "gzip level for layers, 1-9 (default 6)", false},
       {"no-layer-cache", 0, "", "compress every layer again instead of reusing finished ones",
        false},
+      {"no-disk", 0, "", "do not write the boards' disk images", false},
+      {"board", 0, "NAME", "the board to boot (default: the image's only board)", false},
+      {"check", 0, "MARKER", "boot headless and succeed once MARKER is on the console", false},
+      {"timeout", 0, "SECONDS", "how long --check waits for the marker (default 300)", false},
       {"json", 0, "", "print data as JSON", false},
   };
   return kOptions;
@@ -46,7 +50,7 @@ const std::vector<VerbSpec>& AllVerbs() {
        "filesystem and writes DIR/oci (OCI image layout), DIR/sbom (SPDX 2.3) and\n"
        "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.",
        {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
-        "compression-level", "no-layer-cache", "json"},
+        "compression-level", "no-layer-cache", "no-disk", "json"},
        1, 1},
       {"lock", "FILE", "resolve packages and write the lock file without building",
        "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"
@@ -68,6 +72,12 @@ const std::vector<VerbSpec>& AllVerbs() {
        "Prints the SBOM written by 'cairn build' for FILE's image (or the output DIR);\n"
        "the index SBOM for a multi-arch image unless --arch is given.",
        {"output", "arch"}, 1, 1},
+      {"run", "FILE", "boot a built board disk image under QEMU",
+       "Boots DIR/disk/<board>.img (DIR as for build) under QEMU with the board's qemu\n"
+       "settings, serial console on the terminal. With --check MARKER it runs headless\n"
+       "without networking and exits 0 when MARKER appears on the console, non-zero with\n"
+       "the console's last lines on timeout or when the boot fails.",
+       {"output", "board", "check", "timeout"}, 1, 1},
       {"version", "", "print cairn's version", "", {"json"}, 0, 0},
       {"help", "[VERB]", "show help", "", {}, 0, 1},
   };

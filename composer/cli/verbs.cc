@@ -12,6 +12,7 @@ Status RunVerb(const Invocation& inv, Reporter& reporter) {
   if (v == "list") return RunList(inv, reporter);
   if (v == "validate") return RunValidate(inv, reporter);
   if (v == "version") return RunVersion(inv, reporter);
+  if (v == "run") return RunRun(inv, reporter);
   return RunHelp(inv, reporter);
 }
 

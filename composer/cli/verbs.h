@@ -18,6 +18,7 @@ Status RunShow(const Invocation& inv, Reporter& reporter);
 Status RunList(const Invocation& inv, Reporter& reporter);
 Status RunValidate(const Invocation& inv, Reporter& reporter);
 Status RunVersion(const Invocation& inv, Reporter& reporter);
+Status RunRun(const Invocation& inv, Reporter& reporter);
 Status RunHelp(const Invocation& inv, Reporter& reporter);
 
 }  // namespace cairn::cli

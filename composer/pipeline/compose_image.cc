@@ -35,6 +35,7 @@
 #include "compose/deb_install.h"
 #include "compose/dpkg_database.h"
 #include "compose/paths.h"
+#include "pipeline/board_disk.h"
 #include "pipeline/deb_sources.h"
 #include "pipeline/stack_state.h"
 
@@ -690,6 +691,25 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     CAIRN_TRY(WriteFileAtomic(sbom_dir / sbom_name, sbom::WriteSpdxImage(si)));
     ArchOutput out{target.arch, img.manifest.digest, sbom_name, tb.opened.size() + tb.debs.size()};
     out.target = target.name;
+    if (req.disks && target.board && !target.board->layout.partitions.empty()) {
+      Step disk_step(reporter, fmt::format("writing the disk image of {}", target.name));
+      const ScratchPath work{req.staging / fmt::format("disk-work-{}", target.name)};
+      BoardDiskRequest dr;
+      dr.board = target.board;
+      dr.root = &tree;
+      for (const auto& l : target.layers)
+        for (const auto& w : l.spec.kernel_cmdline) dr.extra_cmdline.push_back(w.value);
+      dr.epoch = epoch;
+      dr.seed = img.manifest.digest;  // the lock and the epoch, in one value
+      dr.work_dir = work.path;
+      out.disk_path = fmt::format("disk/{}.img", target.name);
+      dr.out = req.staging / out.disk_path;
+      dr.reporter = &reporter;
+      CAIRN_TRY(MakeDirs(dr.out.parent_path()));
+      CAIRN_ASSIGN_OR_RETURN(BoardDisk disk, WriteBoardDisk(dr));
+      out.kernel_cmdline = disk.cmdline;
+      disk_step.Done();
+    }
     for (const auto& l : layers) out.layer_digests.push_back(l.digest);
     result.archs.push_back(std::move(out));
     if (images.empty()) result.epoch = epoch;

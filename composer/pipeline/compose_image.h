@@ -47,6 +47,7 @@ struct ComposeRequest {
   bool debian = false;  ///< the packages are Debian .debs (lock format "deb")
   /// Finished layer blobs across builds (oci/layer_cache.h); empty = no cache.
   std::filesystem::path layer_cache_dir;
+  bool disks = true;  ///< boards with a layout get DIR/disk/<board>.img
 };
 
 struct ComposeResult {

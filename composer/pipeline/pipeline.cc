@@ -375,6 +375,7 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   req.staging = staging.path();
   req.fetcher = fetcher.get();
   req.debian = in.lock.format == "deb";
+  req.disks = options.disks;
   if (options.layer_cache)
     req.layer_cache_dir =
         (options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir) / "layers";
@@ -403,6 +404,10 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   result.digest = composed.digest;
   for (auto& a : composed.archs) {
     a.sbom_path = (result.output_dir / "sbom" / a.sbom_path).string();
+    if (!a.disk_path.empty()) {
+      a.disk_path = (result.output_dir / a.disk_path).string();
+      reporter.Info(fmt::format("{}: disk image {}", a.target, a.disk_path));
+    }
     result.archs.push_back(a);
   }
   if (!result.digest.empty())

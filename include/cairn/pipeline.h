@@ -31,6 +31,9 @@ struct BuildOptions {
   /// Reuse finished layers from <cache_dir>/layers when everything they were
   /// made from is unchanged (and their tar is the same); false compresses all.
   bool layer_cache = true;
+  /// Write a bootable disk image (DIR/disk/<board>.img) for every board with
+  /// a partition layout.
+  bool disks = true;
 };
 
 /// One resolved package, as `cairn resolve` prints it.
@@ -56,6 +59,8 @@ struct ArchOutput {
   size_t package_count = 0;
   std::string target;                      ///< the board name, or the arch
   std::vector<std::string> layer_digests;  ///< one per cairn layer, bottom first
+  std::string disk_path;       ///< the board's disk image (absolute after BuildImage), or ""
+  std::string kernel_cmdline;  ///< what the disk's boot entry passes to the kernel
 };
 
 struct BuildResult {

@@ -137,7 +137,15 @@ Status BuildVfat(const rootfs::Tree& tree, const Region& region, const VfatOptio
   const auto env = internal::ToolEnv(std::max(o.epoch, kFatEpoch));
   const uint64_t sector = region.offset / kSectorSize;
   internal::ToolRun mkfs{.env = env};
-  if (region.size >= kFat32MinSize) mkfs.args = {"-F", "32"};
+  if (region.size >= kFat32MinSize) {
+    // FAT32 needs at least 65525 clusters, and mtools refuses a volume near
+    // that limit ("No directory slots"); mkfs.vfat's own pick gives 256 MiB
+    // just 65536 of 4 KiB. Take the largest cluster (up to 4 KiB, which the
+    // auto size assumes) that leaves a comfortable margin.
+    uint64_t per_cluster = 8;
+    while (per_cluster > 1 && region.size / (per_cluster * kSectorSize) < 2 * 65525) per_cluster /= 2;
+    mkfs.args = {"-F", "32", "-s", std::to_string(per_cluster)};
+  }
   if (!o.label.empty()) {
     mkfs.args.push_back("-n");
     mkfs.args.push_back(o.label);
