@@ -40,6 +40,27 @@ std::string FirmwareCode(const std::string& firmware, const std::string& arch) {
   return firmware;  // a path
 }
 
+// A console line as text: firmware and systemd colour and redraw with ANSI
+// escape sequences (CSI ... final byte), which would split a marker such as
+// "Reached target multi-user.target"; carriage returns go too.
+std::string PlainText(std::string_view line) {
+  std::string out;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\x1b') {
+      if (i + 1 < line.size() && line[i + 1] == '[') {
+        i += 2;
+        while (i < line.size() && !(line[i] >= 0x40 && line[i] <= 0x7e)) ++i;
+      } else {
+        ++i;  // a two-byte escape (ESC c, ESC M, ...)
+      }
+      continue;
+    }
+    if (c != '\r') out += c;
+  }
+  return out;
+}
+
 // Closes a descriptor when the scope ends.
 struct Fd {
   int fd = -1;
@@ -83,10 +104,7 @@ Status WatchConsole(const std::vector<std::string>& argv, const std::string& mar
   std::string line;
   auto tail_text = [&]() { return fmt::format("{}", fmt::join(tail, "\n")); };
   auto finish_line = [&]() -> std::optional<Status> {
-    // OVMF draws with escape sequences; markers are plain text inside them.
-    std::string shown;
-    for (char c : line)
-      if (c != '\r') shown += c;
+    const std::string shown = PlainText(line);
     reporter.Verbose("console: " + shown);
     tail.push_back(shown);
     if (tail.size() > 40) tail.pop_front();

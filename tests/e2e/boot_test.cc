@@ -1,9 +1,10 @@
 // Bootable images end to end: `cairn build` of the shipped demo image
-// (images/demo-boot.yaml: Debian busybox init on the qemu-x86_64 board, from
-// the archive via build/test-cache/debian, --offline) writes a GPT disk with
-// an ESP (systemd-boot, kernel, cairn's initramfs) and an ext4 root, checked
-// with sfdisk and mtools; `cairn run --check` boots it under QEMU (OVMF,
-// TCG, no network) to the marker its init prints; the disk is reproducible.
+// (images/demo-boot.yaml: Debian busybox init on the qemu-x86_64 and
+// qemu-aarch64 boards, from the archive via build/test-cache/debian,
+// --offline) writes per board a GPT disk with an ESP (systemd-boot, kernel,
+// cairn's initramfs) and an ext4 root, checked with sfdisk and mtools;
+// `cairn run --check` boots each under QEMU (OVMF / AAVMF, TCG, no network)
+// to the marker its init prints; the disks are reproducible.
 #include "e2e/e2e_util.h"
 
 namespace cairn::e2e {
@@ -26,7 +27,7 @@ std::string Sha256Of(const fs::path& file) {
 
 }  // namespace
 
-TEST_CASE("the demo image's disk boots on qemu-x86_64 to its init's marker",
+TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its init's marker",
           "[e2e][debian][boot]") {
   ScratchDir scratch("e2e-boot");
   const fs::path out = scratch.path() / "demo";
@@ -60,16 +61,17 @@ TEST_CASE("the demo image's disk boots on qemu-x86_64 to its init's marker",
                        "rootfstype=ext4") != std::string::npos);
 
   // cairn run --check reaches the marker the image's init prints.
-  auto run = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--check", kMarker,
-                    "--timeout", "240"});
-  {
+  for (const char* board : {"qemu-x86_64", "qemu-aarch64"}) {
+    INFO(board);
+    auto run = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--board", board,
+                      "--check", kMarker, "--timeout", "400"});
     INFO(run.err);
     CHECK(run.exit_code == 0);
     CHECK(run.err.find("appeared after") != std::string::npos);
   }
   // A marker that never comes fails, with the console's tail.
-  auto never = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--check", "no such line",
-                      "--timeout", "8"});
+  auto never = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--board", "qemu-x86_64",
+                      "--check", "no such line", "--timeout", "8"});
   CHECK(never.exit_code == 1);
   CHECK(never.err.find("'no such line' did not appear on the console within 8 s") !=
         std::string::npos);
@@ -80,7 +82,9 @@ TEST_CASE("the demo image's disk boots on qemu-x86_64 to its init's marker",
   auto second = BuildDemo(again);
   INFO(second.err);
   REQUIRE(second.exit_code == 0);
-  CHECK(Sha256Of(again / "disk" / "qemu-x86_64.img") == Sha256Of(disk));
+  for (const char* board : {"qemu-x86_64", "qemu-aarch64"})
+    CHECK(Sha256Of(again / "disk" / (std::string(board) + ".img")) ==
+          Sha256Of(out / "disk" / (std::string(board) + ".img")));
 }
 
 }  // namespace cairn::e2e

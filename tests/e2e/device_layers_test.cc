@@ -58,7 +58,39 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
   // Nothing else: the Debian unpack and depmod scratch directories are gone.
   std::set<std::string> top;
   for (const auto& e : fs::directory_iterator(out)) top.insert(e.path().filename().string());
-  CHECK(top == std::set<std::string>{"cairn.lock", "oci", "sbom"});
+  CHECK(top == std::set<std::string>{"cairn.lock", "disk", "oci", "sbom"});
+  for (const auto& board : {"qemu-x86_64", "qemu-aarch64", "pc-x86_64", "rpi4", "rpi3"})
+    CHECK(fs::exists(out / "disk" / (std::string(board) + ".img")));
+
+  // rpi4: the firmware partition (FAT, the MBR's first) holds what the Pi's
+  // boot ROM and GPU firmware read, as mtools reads it back.
+  {
+    const std::string fat = (out / "disk" / "rpi4.img").string() + "@@1048576";
+    auto dir = RunCommand({"mdir", "-/", "-b", "-i", fat, "::/"}, {"MTOOLS_SKIP_CHECK=1"});
+    INFO(dir.out << dir.err);
+    REQUIRE(dir.exit_code == 0);
+    for (const char* f : {"bootcode.bin", "start4.elf", "fixup4.dat", "config.txt", "cmdline.txt",
+                          "bcm2711-rpi-4-b.dtb", "vmlinuz", "initrd.img"})
+      CHECK(dir.out.find(std::string("::/") + f + "\n") != std::string::npos);
+    auto config = RunCommand({"mtype", "-i", fat, "::/config.txt"}, {"MTOOLS_SKIP_CHECK=1"});
+    CHECK(config.out.find("kernel=vmlinuz\ninitramfs initrd.img followkernel") != std::string::npos);
+    auto cmdline = RunCommand({"mtype", "-i", fat, "::/cmdline.txt"}, {"MTOOLS_SKIP_CHECK=1"});
+    CHECK(cmdline.out.find("root=LABEL=root") != std::string::npos);
+    // rpi3: the firmware starts U-Boot, which reads extlinux.conf.
+    const std::string fat3 = (out / "disk" / "rpi3.img").string() + "@@1048576";
+    auto ext = RunCommand({"mtype", "-i", fat3, "::/extlinux/extlinux.conf"}, {"MTOOLS_SKIP_CHECK=1"});
+    CHECK(ext.out.find("kernel /vmlinuz") != std::string::npos);
+    auto uboot = RunCommand({"mdir", "-b", "-i", fat3, "::/u-boot.bin"}, {"MTOOLS_SKIP_CHECK=1"});
+    CHECK(uboot.exit_code == 0);
+  }
+  // The systemd image boots on qemu-x86_64 until systemd starts the login prompts.
+  {
+    auto run = Cairn({"run", (SourceDir() / "images" / "device.yaml").string(), "-o", out.string(),
+                      "--board", "qemu-x86_64", "--check", "Reached target getty.target",
+                      "--timeout", "400"});
+    INFO(run.err);
+    CHECK(run.exit_code == 0);
+  }
   const std::vector<std::string> boards = {"qemu-x86_64", "qemu-aarch64", "pc-x86_64", "rpi4",
                                            "rpi3"};
   REQUIRE(Lines(build.out).size() == boards.size());  // "<digest> device-<board>" per board

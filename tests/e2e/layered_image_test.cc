@@ -43,9 +43,12 @@ struct Project {
     return p;
   }
 
-  CommandResult Build(const fs::path& yaml, const fs::path& out) {
-    return Cairn({"build", yaml.string(), "-o", out.string(), "--cache-dir", cache.string(),
-                  "--source-date-epoch", "1700000000"});
+  CommandResult Build(const fs::path& yaml, const fs::path& out,
+                      const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"build", yaml.string(), "-o", out.string(), "--cache-dir",
+                                     cache.string(), "--source-date-epoch", "1700000000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cairn(args);
   }
 };
 
@@ -167,7 +170,14 @@ TEST_CASE("a board gets its own layer and its device trees must be installed",
   fs::path yaml = p.Image("kit", "layers: [base, greeter]\nboards: [devkit]\n");
   board("vendor/devkit.dtb");
   fs::path out = p.scratch.path() / "out";
-  auto r = p.Build(yaml, out);
+  // The board has a layout, so by default its disk is written: the stack has
+  // no kernel to boot, which is a located error.
+  auto no_kernel = p.Build(yaml, p.scratch.path() / "out-disk");
+  CHECK(no_kernel.exit_code == 2);
+  CHECK(no_kernel.err.find("images/kit.yaml:5:10: error: board 'devkit' boots a kernel, but the "
+                           "image has no /boot/vmlinuz-*") != std::string::npos);
+  CHECK_FALSE(fs::exists(p.scratch.path() / "out-disk"));
+  auto r = p.Build(yaml, out, {"--no-disk"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto lines = Lines(r.out);
@@ -180,7 +190,7 @@ TEST_CASE("a board gets its own layer and its device trees must be installed",
            out / "cairn.lock") == "x86_64 base,greeter,board-devkit");
 
   board("vendor/other.dtb");
-  auto bad = p.Build(yaml, p.scratch.path() / "out-bad");
+  auto bad = p.Build(yaml, p.scratch.path() / "out-bad", {"--no-disk"});
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("boards/devkit.yaml:7:16: error: board 'devkit' names device tree "
                      "'vendor/other.dtb', which no installed kernel ships (looked in "
