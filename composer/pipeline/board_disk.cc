@@ -284,7 +284,22 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   std::vector<std::string> cmdline;
   for (const auto& w : board.kernel.cmdline) cmdline.push_back(w.value);
   for (const auto& w : req.extra_cmdline) cmdline.push_back(w);
-  if (!HasOption(cmdline, "root=")) cmdline.push_back("root=LABEL=" + root_label);
+  // squashfs has no label or UUID to find it by, and the kernel does not show
+  // GPT partition names to the initramfs: the board must name the device.
+  for (const auto& w : cmdline)
+    if (squashfs_root && w.rfind("root=", 0) == 0 && w.rfind("root=/dev/", 0) != 0)
+      return ConfigError(layout.loc,
+                         fmt::format("board '{}': a squashfs root cannot be found by '{}' (it has "
+                                     "no label or UUID)",
+                                     board.name.value, w))
+          .Hint("name the device in the board's kernel cmdline, e.g. root=/dev/vda2");
+  if (!HasOption(cmdline, "root=")) {
+    if (squashfs_root)
+      return ConfigError(layout.loc, fmt::format("board '{}': a squashfs root needs root=/dev/... "
+                                                 "in the kernel cmdline (it has no label)",
+                                                 board.name.value));
+    cmdline.push_back("root=LABEL=" + root_label);
+  }
   if (!HasOption(cmdline, "rootfstype="))
     cmdline.push_back(std::string("rootfstype=") + (squashfs_root ? "squashfs" : "ext4"));
   if (squashfs_root && !HasOption(cmdline, "cairn.overlay=")) cmdline.push_back("cairn.overlay=tmpfs");

@@ -88,3 +88,55 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
 }
 
 }  // namespace cairn::e2e
+
+namespace cairn::e2e {
+namespace {
+
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a squashfs root boots read-only under a tmpfs overlay", "[e2e][debian][boot]") {
+  // The demo image on a variant of qemu-x86_64 whose root partition is squashfs.
+  ScratchDir scratch("e2e-boot-squashfs", /*outside_project=*/true);
+  const fs::path project = scratch.path() / "project";
+  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
+    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
+  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
+  board = Replaced(board, "{role: root, size: 2G, filesystem: ext4, label: root}",
+                   "{role: root, size: 1G, filesystem: squashfs, label: root}");
+  board = Replaced(board, "root=LABEL=root", "root=/dev/vda2");
+  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
+  std::string image = ReadText(DemoBoot());
+  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
+  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64]", "boards: [qemu-x86_64]");
+  const fs::path yaml = project / "images" / "demo-boot.yaml";
+  WriteText(yaml, image);
+
+  const fs::path out = scratch.path() / "out";
+  auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
+                      out.string(), "--offline"});
+  INFO(build.err);
+  REQUIRE(build.exit_code == 0);
+  // The root partition holds a squashfs, as unsquashfs reads it.
+  auto table = RunCommand({"sfdisk", "--json", (out / "disk" / "qemu-x86_64.img").string()});
+  fs::path table_json = scratch.path() / "table.json";
+  WriteText(table_json, table.out);
+  const uint64_t start = std::stoull(Jq(".partitiontable.partitions[1].start", table_json)) * 512;
+  auto magic = RunCommand({"sh", "-c", "dd if=" + Q((out / "disk" / "qemu-x86_64.img").string()) +
+                                           " bs=1 skip=" + std::to_string(start) +
+                                           " count=4 status=none"});
+  CHECK(magic.out == "hsqs");
+
+  auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
+                    "--timeout", "300"});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.find("cairn-initramfs: switching to root /dev/vda2") != std::string::npos);
+}
+
+}  // namespace cairn::e2e
