@@ -12,26 +12,14 @@
 #include <fmt/format.h>
 
 #include "cairn/disk/layout.h"
+#include "output/disk/fd.h"
 
 namespace cairn::disk {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::Fd;
 constexpr size_t kChunk = 1 << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Result<uint64_t> FileSize(const fs::path& source) {
   struct stat st {};

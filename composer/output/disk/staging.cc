@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "output/disk/fd.h"
+
 namespace cairn::disk::internal {
 namespace {
 
@@ -19,25 +21,6 @@ using rootfs::FileType;
 using rootfs::Node;
 
 constexpr size_t kChunk = 1 << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 Status SetTimes(const fs::path& path, int64_t when, bool no_follow) {
   struct timespec times[2] = {{static_cast<time_t>(when), 0}, {static_cast<time_t>(when), 0}};

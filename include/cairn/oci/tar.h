@@ -26,18 +26,17 @@
 //   CAIRN_TRY(oci::WriteTarStream(tree, [&](const char* p, size_t n) { ...; return Status(); }));
 #pragma once
 
-#include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 
+#include "cairn/byte_sink.h"
 #include "cairn/result.h"
 #include "cairn/rootfs/tree.h"
 
 namespace cairn::oci {
 
-/// Receives consecutive pieces of the stream; an error aborts the write and is returned.
-using ByteSink = std::function<Status(const char* data, size_t size)>;
+/// cairn::ByteSink under its older name: an error aborts the write and is returned.
+using ByteSink = cairn::ByteSink;
 
 struct TarOptions {
   /// Tree whose etc/passwd and etc/group name the uids and gids (for a layer

@@ -12,13 +12,13 @@
 #include "cairn/digest.h"
 #include "cairn/file_util.h"
 #include "support/test_support.h"
+#include "support/tree_fixture.h"
 
 namespace cairn::initramfs {
 namespace {
 
 namespace fs = std::filesystem;
 using rootfs::FileType;
-using rootfs::FsEntry;
 using testing::RunCommand;
 
 constexpr int64_t kEpoch = 1700000000;  // 2023-11-14 22:13:20 UTC
@@ -30,13 +30,8 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
-struct TreeFixture {
-  testing::ScratchDir dir{"cpio"};
-  std::unique_ptr<rootfs::ContentStore> store =
-      std::move(rootfs::ContentStore::Create(dir.path()).value());
-  rootfs::Tree tree{*store};
-
-  void Add(FsEntry e) { REQUIRE(tree.Add(std::move(e), nullptr).ok()); }
+struct TreeFixture : testing::TreeFixture {
+  TreeFixture() : testing::TreeFixture("cpio") {}
 
   void Populate() {
     REQUIRE(tree.AddFile("init", "#!/bin/sh\necho hi\n", 0755, 0, 0, 100).ok());
@@ -44,33 +39,13 @@ struct TreeFixture {
     REQUIRE(tree.AddFile("home/alice/notes", "dear diary\n", 0600, 1000, 1000, 300).ok());
     REQUIRE(tree.AddFile("bin/su", std::string(70000, 's'), 04755, 0, 0, 400).ok());
     REQUIRE(tree.AddFile("bin/zcat", "zcat body\n", 0755, 0, 0, 500).ok());
-    FsEntry link;
-    link.type = FileType::kHardlink;
-    link.link_target = "bin/zcat";
-    link.path = "bin/gzcat";  // sorts before its target
-    Add(link);
-    link.path = "bin/zzcat";  // and after it
-    Add(link);
+    testing::AddHardlink(tree, "bin/gzcat", "bin/zcat");  // sorts before its target
+    testing::AddHardlink(tree, "bin/zzcat", "bin/zcat");  // and after it
     REQUIRE(tree.AddSymlink("bin/sh", "busybox", 600).ok());
-    FsEntry dev;
-    dev.path = "dev/console";
-    dev.type = FileType::kCharDevice;
-    dev.mode = 0600;
-    dev.dev_major = 5;
-    dev.dev_minor = 1;
-    Add(dev);
-    FsEntry fifo;
-    fifo.path = "run/initctl";
-    fifo.type = FileType::kFifo;
-    fifo.mode = 0600;
-    Add(fifo);
+    testing::AddDevice(tree, "dev/console", FileType::kCharDevice, 0600, 5, 1);
+    testing::AddFifo(tree, "run/initctl", 0600);
     // Newer than the epoch: clamped. Has an xattr: dropped (newc cannot carry it).
-    FsEntry future;
-    future.path = "etc/stamp";
-    future.mode = 0644;
-    future.mtime = kEpoch + 9999;
-    future.xattrs["user.x"] = "y";
-    Add(future);
+    testing::AddEmptyFile(tree, "etc/stamp", 0644, {{"user.x", "y"}}, kEpoch + 9999);
   }
 
   std::string Write(const CpioOptions& options) {

@@ -13,30 +13,14 @@
 #include "cairn/oci/layout.h"
 #include "cairn/oci/tar.h"
 #include "support/test_support.h"
+#include "support/tree_fixture.h"
 
 namespace cairn::oci {
 namespace {
 
 namespace fs = std::filesystem;
 using rootfs::FileType;
-using rootfs::FsEntry;
 using testing::RunCommand;
-
-struct TreeBox {
-  explicit TreeBox(const std::string& name) : dir(name) {}
-  testing::ScratchDir dir;
-  std::unique_ptr<rootfs::ContentStore> store =
-      std::move(rootfs::ContentStore::Create(dir.path()).value());
-  rootfs::Tree tree{*store};
-};
-
-void AddLink(rootfs::Tree& tree, const std::string& path, const std::string& target) {
-  FsEntry link;
-  link.path = path;
-  link.type = FileType::kHardlink;
-  link.link_target = target;
-  REQUIRE(tree.Add(link, nullptr).ok());
-}
 
 // Layer 0: accounts, a tool with a hard link, docs, a device, xattrs.
 void BuildBase(rootfs::Tree& tree) {
@@ -45,24 +29,14 @@ void BuildBase(rootfs::Tree& tree) {
   REQUIRE(tree.AddFile("etc/group", "root:x:0:\napp:x:101:\n", 0644, 0, 0, 100).ok());
   REQUIRE(tree.AddFile("etc/motd", "base\n", 0644, 0, 0, 100).ok());
   REQUIRE(tree.AddFile("usr/bin/tool", "#!/bin/sh\necho tool\n", 0755, 0, 0, 100).ok());
-  AddLink(tree, "usr/bin/tool-alias", "usr/bin/tool");
+  testing::AddHardlink(tree, "usr/bin/tool-alias", "usr/bin/tool");
   REQUIRE(tree.AddSymlink("bin", "usr/bin", 100).ok());
   REQUIRE(tree.AddFile("usr/share/doc/tool/README", "read me\n", 0644, 0, 0, 100).ok());
   REQUIRE(tree.AddFile("usr/share/doc/tool/COPYING", "gpl\n", 0644, 0, 0, 100).ok());
   REQUIRE(tree.AddDirectory("var/lib/app", 0755, 0, 0, 100).ok());
-  FsEntry dev;
-  dev.path = "dev/null";
-  dev.type = FileType::kCharDevice;
-  dev.mode = 0666;
-  dev.dev_major = 1;
-  dev.dev_minor = 3;
-  REQUIRE(tree.Add(dev, nullptr).ok());
-  FsEntry cap;
-  cap.path = "usr/bin/ping";
-  cap.mode = 0755;
-  cap.mtime = 100;
-  cap.xattrs["user.blob"] = std::string("\x01\x00\x00\x02\x00\x20", 6);
-  REQUIRE(tree.Add(cap, nullptr).ok());
+  testing::AddDevice(tree, "dev/null", FileType::kCharDevice, 0666, 1, 3);
+  testing::AddEmptyFile(tree, "usr/bin/ping", 0755,
+                        {{"user.blob", std::string("\x01\x00\x00\x02\x00\x20", 6)}}, 100);
 }
 
 // Layer 1: repeats a lower directory, adds and replaces files, removes the
@@ -74,8 +48,8 @@ void BuildUpper(rootfs::Tree& tree) {
   REQUIRE(tree.AddFile("etc/motd", "upper\n", 0644, 0, 0, 300).ok());
   tree.Remove("usr/share/doc");
   tree.Remove("dev/null");
-  AddLink(tree, "usr/bin/tool2", "usr/bin/tool");
-  AddLink(tree, "usr/bin/tool3", "usr/bin/tool");
+  testing::AddHardlink(tree, "usr/bin/tool2", "usr/bin/tool");
+  testing::AddHardlink(tree, "usr/bin/tool3", "usr/bin/tool");
   rootfs::Node* lib = tree.FindMutable("var/lib/app");
   REQUIRE(lib);
   lib->meta.uid = 100;
@@ -127,7 +101,7 @@ fs::path BlobOf(const fs::path& layout, const LayerResult& l) {
 TEST_CASE("layer -1 writes the whole tree with the bytes of a single-layer image",
           "[oci][layers]") {
   // The digests of this tree were recorded before stacked layers existed.
-  TreeBox box("oci-stack");
+  testing::TreeFixture box("oci-stack");
   rootfs::Tree& tree = box.tree;
   REQUIRE(tree.AddFile("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
                                      "alice:x:1000:1000::/home/alice:/bin/sh\n", 0644, 0, 0, 100)
@@ -136,20 +110,10 @@ TEST_CASE("layer -1 writes the whole tree with the bytes of a single-layer image
   REQUIRE(tree.AddDirectory("home/alice", 0750, 1000, 50, 200).ok());
   REQUIRE(tree.AddFile("home/alice/notes", "hi\n", 0600, 1000, 1000, 300).ok());
   REQUIRE(tree.AddFile("usr/bin/zcat", "#!/bin/sh\n", 04755, 0, 0, 400).ok());
-  AddLink(tree, "usr/bin/gzcat", "usr/bin/zcat");
+  testing::AddHardlink(tree, "usr/bin/gzcat", "usr/bin/zcat");
   REQUIRE(tree.AddSymlink("bin", "usr/bin", 500).ok());
-  FsEntry dev;
-  dev.path = "dev/null";
-  dev.type = FileType::kCharDevice;
-  dev.mode = 0666;
-  dev.dev_major = 1;
-  dev.dev_minor = 3;
-  REQUIRE(tree.Add(dev, nullptr).ok());
-  FsEntry cap;
-  cap.path = "usr/bin/ping";
-  cap.mode = 0755;
-  cap.xattrs["user.comment"] = "pong";
-  REQUIRE(tree.Add(cap, nullptr).ok());
+  testing::AddDevice(tree, "dev/null", FileType::kCharDevice, 0666, 1, 3);
+  testing::AddEmptyFile(tree, "usr/bin/ping", 0755, {{"user.comment", "pong"}});
   const std::string kDigest =
       "sha256:f54cd44e79149df124eacdb875242ad3dcc45da7780b97c8ced0b7b2856dd2d1";
   const std::string kDiffId =
@@ -169,7 +133,7 @@ TEST_CASE("layer -1 writes the whole tree with the bytes of a single-layer image
 }
 
 TEST_CASE("each layer's tar holds only what that layer added or changed", "[oci][layers]") {
-  TreeBox box("oci-stack");
+  testing::TreeFixture box("oci-stack");
   BuildBase(box.tree);
   const fs::path out = box.dir.path() / "layout";
   // A layer is written when it is finished: upper layers erase lower nodes.
@@ -242,7 +206,7 @@ TEST_CASE("each layer's tar holds only what that layer added or changed", "[oci]
 }
 
 TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][layers]") {
-  TreeBox orig("oci-stack");
+  testing::TreeFixture orig("oci-stack");
   BuildBase(orig.tree);
   const fs::path out = orig.dir.path() / "layout";
   LayerResult l0 = WriteLayer(orig.tree, out, 0);
@@ -250,7 +214,7 @@ TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][
   LayerResult l1 = WriteLayer(orig.tree, out, 1);
 
   SECTION("bottom up, as an incremental build rebuilds its cached layers") {
-    TreeBox copy("oci-stack-copy");
+    testing::TreeFixture copy("oci-stack-copy");
     rootfs::Tree& t = copy.tree;
     Status st = ReadLayerBlob(BlobOf(out, l0), t, 0, l0.digest);
     INFO((st.ok() ? "" : st.error().Render()));
@@ -286,7 +250,7 @@ TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][
     CHECK(t.Find("usr/bin")->layer == 0);
   }
   SECTION("an upper layer alone: the parents it implies belong to no layer") {
-    TreeBox copy("oci-stack-copy");
+    testing::TreeFixture copy("oci-stack-copy");
     rootfs::Tree& t = copy.tree;
     REQUIRE(ReadLayerBlob(BlobOf(out, l1), t, 1).ok());
     CHECK(t.Find("usr/bin")->layer == rootfs::kNoLayer);
@@ -295,7 +259,7 @@ TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][
     CHECK(WriteLayer(t, copy.dir.path() / "o", 1, &orig.tree).diff_id == l1.diff_id);
   }
   SECTION("a blob that does not hash to the expected digest is an integrity error") {
-    TreeBox copy("oci-stack-copy");
+    testing::TreeFixture copy("oci-stack-copy");
     const std::string wrong = "sha256:" + std::string(64, '0');
     Status st = ReadLayerBlob(BlobOf(out, l0), copy.tree, 0, wrong);
     REQUIRE_FALSE(st.ok());
@@ -305,7 +269,7 @@ TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][
                       BlobOf(out, l0).string(), l0.digest, wrong));
   }
   SECTION("a file that is not a layer is an integrity error, a missing one an io error") {
-    TreeBox copy("oci-stack-copy");
+    testing::TreeFixture copy("oci-stack-copy");
     const fs::path junk = copy.dir.path() / "junk";
     REQUIRE(WriteFileAtomic(junk, std::string(3000, 'x')).ok());
     Status st = ReadLayerBlob(junk, copy.tree, 0);
@@ -319,7 +283,7 @@ TEST_CASE("a layer read back from its blob writes the same layer again", "[oci][
 
 TEST_CASE("a foreign layer's opaque whiteout hides the lower directory's entries",
           "[oci][layers]") {
-  TreeBox box("oci-stack");
+  testing::TreeFixture box("oci-stack");
   BuildBase(box.tree);
   const fs::path dir = box.dir.path();
   // GNU tar makes the foreign layer: an opaque whiteout and a new file.
@@ -340,7 +304,7 @@ TEST_CASE("a foreign layer's opaque whiteout hides the lower directory's entries
 
 TEST_CASE("umoci unpacks a two-layer image: whiteouts remove, upper files win",
           "[oci][layers]") {
-  TreeBox box("oci-stack");
+  testing::TreeFixture box("oci-stack");
   BuildBase(box.tree);
   const fs::path layout_dir = box.dir.path() / "image";
   auto layout = OciLayoutWriter::Open(layout_dir);

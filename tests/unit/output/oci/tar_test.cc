@@ -16,6 +16,7 @@
 #include "cairn/oci/layer.h"
 #include "cairn/oci/tar.h"
 #include "support/test_support.h"
+#include "support/tree_fixture.h"
 
 namespace cairn::oci {
 namespace {
@@ -24,13 +25,8 @@ using rootfs::FileType;
 using rootfs::FsEntry;
 using testing::RunCommand;
 
-struct TreeFixture {
-  testing::ScratchDir dir{"oci-tar"};
-  std::unique_ptr<rootfs::ContentStore> store =
-      std::move(rootfs::ContentStore::Create(dir.path()).value());
-  rootfs::Tree tree{*store};
-
-  void Add(FsEntry e) { REQUIRE(tree.Add(std::move(e), nullptr).ok()); }
+struct TreeFixture : testing::TreeFixture {
+  TreeFixture() : testing::TreeFixture("oci-tar") {}
 
   // A small root exercising every entry kind the writer handles.
   void Populate() {
@@ -41,41 +37,15 @@ struct TreeFixture {
     REQUIRE(tree.AddDirectory("home/alice", 0750, 1000, 50, 200).ok());
     REQUIRE(tree.AddFile("home/alice/notes", "hi\n", 0600, 1000, 1000, 300).ok());
     REQUIRE(tree.AddFile("usr/bin/zcat", "#!/bin/sh\n", 04755, 0, 0, 400).ok());
-    FsEntry link;
-    link.path = "usr/bin/gzcat";  // sorts before its target
-    link.type = FileType::kHardlink;
-    link.link_target = "usr/bin/zcat";
-    link.mtime = 999;
-    Add(link);
-    link.path = "usr/bin/zzcat";  // sorts after it
-    Add(link);
+    testing::AddHardlink(tree, "usr/bin/gzcat", "usr/bin/zcat", 999);  // sorts before its target
+    testing::AddHardlink(tree, "usr/bin/zzcat", "usr/bin/zcat", 999);  // sorts after it
     REQUIRE(tree.AddSymlink("bin", "usr/bin", 500).ok());
-    FsEntry dev;
-    dev.path = "dev/null";
-    dev.type = FileType::kCharDevice;
-    dev.mode = 0666;
-    dev.dev_major = 1;
-    dev.dev_minor = 3;
-    Add(dev);
-    dev.path = "dev/sda";
-    dev.type = FileType::kBlockDevice;
-    dev.mode = 0660;
-    dev.gid = 6;
-    dev.dev_major = 8;
-    dev.dev_minor = 0;
-    Add(dev);
-    FsEntry fifo;
-    fifo.path = "run/initctl";
-    fifo.type = FileType::kFifo;
-    fifo.mode = 0600;
-    Add(fifo);
-    FsEntry cap;
-    cap.path = "usr/bin/ping";
-    cap.mode = 0755;
-    cap.size = 0;
-    cap.xattrs["security.capability"] = std::string("\x01\x00\x00\x02\x00\x20", 6);
-    cap.xattrs["user.comment"] = "pong";
-    Add(cap);
+    testing::AddDevice(tree, "dev/null", FileType::kCharDevice, 0666, 1, 3);
+    testing::AddDevice(tree, "dev/sda", FileType::kBlockDevice, 0660, 8, 0, /*gid=*/6);
+    testing::AddFifo(tree, "run/initctl", 0600);
+    testing::AddEmptyFile(tree, "usr/bin/ping", 0755,
+                          {{"security.capability", std::string("\x01\x00\x00\x02\x00\x20", 6)},
+                           {"user.comment", "pong"}});
   }
 };
 

@@ -13,24 +13,19 @@
 #include "cairn/digest.h"
 #include "cairn/file_util.h"
 #include "support/test_support.h"
+#include "support/tree_fixture.h"
 
 namespace cairn::squashfs {
 namespace {
 
 namespace fs = std::filesystem;
 using rootfs::FileType;
-using rootfs::FsEntry;
 using testing::RunCommand;
 
 constexpr int64_t kEpoch = 1700000000;  // 2023-11-14 22:13:20 UTC
 
-struct TreeFixture {
-  testing::ScratchDir dir{"squashfs"};
-  std::unique_ptr<rootfs::ContentStore> store =
-      std::move(rootfs::ContentStore::Create(dir.path()).value());
-  rootfs::Tree tree{*store};
-
-  void Add(FsEntry e) { REQUIRE(tree.Add(std::move(e), nullptr).ok()); }
+struct TreeFixture : testing::TreeFixture {
+  TreeFixture() : testing::TreeFixture("squashfs") {}
 
   // Every kind of node the image must carry, with owners the host does not have.
   void Populate() {
@@ -39,32 +34,12 @@ struct TreeFixture {
     REQUIRE(tree.AddFile("home/alice/notes", "dear diary\n", 0600, 1000, 1000, 300).ok());
     REQUIRE(tree.AddFile("usr/bin/su", std::string(5000, 'x'), 04755, 0, 0, 400).ok());
     REQUIRE(tree.AddFile("usr/bin/zcat", "#!/bin/sh\nexec gzip -cd \"$@\"\n", 0755).ok());
-    FsEntry link;
-    link.path = "usr/bin/gzcat";
-    link.type = FileType::kHardlink;
-    link.link_target = "usr/bin/zcat";
-    Add(link);
+    testing::AddHardlink(tree, "usr/bin/gzcat", "usr/bin/zcat");
     REQUIRE(tree.AddSymlink("bin", "usr/bin").ok());
     REQUIRE(tree.AddSymlink("usr/bin/sh", "/usr/bin/dash").ok());
-    FsEntry dev;
-    dev.path = "dev/null";
-    dev.type = FileType::kCharDevice;
-    dev.mode = 0666;
-    dev.dev_major = 1;
-    dev.dev_minor = 3;
-    Add(dev);
-    dev.path = "dev/vda";
-    dev.type = FileType::kBlockDevice;
-    dev.mode = 0660;
-    dev.gid = 6;
-    dev.dev_major = 254;
-    dev.dev_minor = 0;
-    Add(dev);
-    FsEntry cap;
-    cap.path = "usr/bin/ping";
-    cap.mode = 0755;
-    cap.xattrs["user.comment"] = "pong";
-    Add(cap);
+    testing::AddDevice(tree, "dev/null", FileType::kCharDevice, 0666, 1, 3);
+    testing::AddDevice(tree, "dev/vda", FileType::kBlockDevice, 0660, 254, 0, /*gid=*/6);
+    testing::AddEmptyFile(tree, "usr/bin/ping", 0755, {{"user.comment", "pong"}});
     // A file newer than the epoch: -all-time must still give every inode the epoch.
     REQUIRE(tree.AddFile("var/lib/stamp", "new\n", 0644, 0, 0, kEpoch + 5000).ok());
   }
