@@ -174,9 +174,7 @@ Status FillBoot(const BoardDiskRequest& req, const Kernel& kernel, const std::st
                            epoch));
     CAIRN_TRY(boot.AddFile("loader/entries/cairn.conf",
                            fmt::format("title {}\nlinux /vmlinuz\ninitrd /initrd.img\noptions {}\n",
-                                       board.description.value.empty() ? board.name.value
-                                                                       : board.name.value,
-                                       cmdline),
+                                       board.name.value, cmdline),
                            0644, 0, 0, epoch));
     return {};
   }

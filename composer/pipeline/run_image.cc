@@ -33,11 +33,11 @@ constexpr const char* kFailureLines[] = {
     "cairn-initramfs: starting a shell",
 };
 
-std::string FirmwareCode(const std::string& firmware, const std::string& arch) {
+// The firmware image for a board's `qemu.firmware`: a shipped name or a path.
+std::string FirmwareCode(const std::string& firmware) {
   if (firmware == "ovmf") return "/usr/share/ovmf/OVMF.fd";
   if (firmware == "aavmf") return "/usr/share/AAVMF/AAVMF_CODE.fd";
-  (void)arch;
-  return firmware;  // a path
+  return firmware;
 }
 
 // A console line as text: firmware and systemd colour and redraw with ANSI
@@ -194,10 +194,10 @@ Result<std::vector<std::string>> QemuCommand(const config::Board& board, const f
   const std::string& fw = q.firmware.value;
   if (fw == "aavmf") {
     argv.insert(argv.end(),
-                {"-drive", "if=pflash,format=raw,readonly=on,file=" + FirmwareCode(fw, arch),
+                {"-drive", "if=pflash,format=raw,readonly=on,file=" + FirmwareCode(fw),
                  "-drive", "if=pflash,format=raw,file=" + vars.string()});
   } else if (!fw.empty() && fw != "none") {
-    argv.insert(argv.end(), {"-bios", FirmwareCode(fw, arch)});
+    argv.insert(argv.end(), {"-bios", FirmwareCode(fw)});
   }
   argv.insert(argv.end(), {"-drive", "file=" + disk.string() + ",format=raw,if=virtio"});
   // Networking off when checking: boot tests must not depend on (or reach) a network.
