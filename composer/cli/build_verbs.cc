@@ -67,7 +67,7 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
       j["archs"].push_back({{"arch", a.arch}, {"target", a.target},
                             {"manifest", a.manifest_digest}, {"packages", a.package_count},
                             {"sbom", a.sbom_path}, {"layers", a.layer_digests},
-                            {"disk", a.disk_path}});
+                            {"disk", a.disk_path}, {"files", a.files}});
     Print(j.dump(2) + "\n");
   } else if (!r.digest.empty()) {
     Print(r.digest + "\n");

@@ -111,6 +111,7 @@ Image MergeImages(Image lower, Image upper) {
   Override(out.base, std::move(upper.base));
   ConcatUnique(out.layers, std::move(upper.layers));
   ConcatUnique(out.boards, std::move(upper.boards));
+  Append(out.outputs, std::move(upper.outputs));
   if (!upper.layering.empty()) out.layering = std::move(upper.layering);
   for (auto& [k, loc] : upper.key_locs) out.key_locs[k] = std::move(loc);
   return out;

@@ -323,12 +323,57 @@ Result<InlineFile> ParseFile(const YamlFile& f, const YAML::Node& node, const st
   return file;
 }
 
+// `outputs:`: a list whose entries are a type ("squashfs") or a mapping
+// with `type` and that type's options.
+Result<std::vector<Output>> ParseOutputs(const YamlFile& f, const YAML::Node& node) {
+  std::vector<Output> outs;
+  if (node.IsNull()) return outs;
+  if (!node.IsSequence()) return WrongType(f, node, "outputs", "a list of outputs");
+  for (const YAML::Node& item : node) {
+    Output o;
+    o.loc = f.Loc(item);
+    if (item.IsScalar()) {
+      CAIRN_ASSIGN_OR_RETURN(o.type, ReadLString(f, item, "outputs[]"));
+    } else if (item.IsMap()) {
+      CAIRN_TRY(ForEachKey(
+          f, item, "outputs[]", {"type", "compression", "level", "layer", "contents", "format"},
+          [&](const std::string& k, const YAML::Node&, const YAML::Node& v) -> Status {
+            const std::string w = JoinKey("outputs[]", k);
+            if (k == "type") {
+              CAIRN_ASSIGN_OR_RETURN(o.type, ReadLString(f, v, w));
+            } else if (k == "compression") {
+              CAIRN_ASSIGN_OR_RETURN(o.compression, ReadLString(f, v, w));
+            } else if (k == "level") {
+              CAIRN_ASSIGN_OR_RETURN(int64_t level, ReadInt64(f, v, w));
+              if (level < 1 || level > 22)
+                return ConfigError(f.Loc(v), fmt::format("'{}' must be 1..22, not {}", w, level));
+              o.level = static_cast<int>(level);
+            } else if (k == "layer") {
+              CAIRN_ASSIGN_OR_RETURN(o.layer, ReadLString(f, v, w));
+            } else if (k == "contents") {
+              CAIRN_ASSIGN_OR_RETURN(o.contents, ReadLString(f, v, w));
+            } else {
+              CAIRN_ASSIGN_OR_RETURN(o.format, ReadLString(f, v, w));
+            }
+            return {};
+          }));
+      if (!o.type.loc.known())
+        return ConfigError(o.loc, "output without a 'type'")
+            .Hint("expected 'type: squashfs', 'type: cpio' or 'type: disk'");
+    } else {
+      return WrongType(f, item, "outputs[]", "an output type or a mapping with 'type'");
+    }
+    outs.push_back(std::move(o));
+  }
+  return outs;
+}
+
 const std::vector<std::string>& TopLevelKeys() {
   static const std::vector<std::string> keys = {
       "name",        "description", "include",     "contents",    "archs",   "accounts",
       "entrypoint",  "cmd",         "stop-signal", "work-dir",    "environment",
       "annotations", "volumes",     "paths",       "files",       "base",    "layers",
-      "boards",      "vcs-url",     "layering"};
+      "boards",      "outputs",     "vcs-url",     "layering"};
   return keys;
 }
 
@@ -430,6 +475,8 @@ Result<ParsedFile> ParseDeclaration(const YamlFile& f, const fs::path& dir) {
           CAIRN_ASSIGN_OR_RETURN(img.layers, ReadNameList(f, v, key, "layer"));
         } else if (key == "boards") {
           CAIRN_ASSIGN_OR_RETURN(img.boards, ReadNameList(f, v, key, "board"));
+        } else if (key == "outputs") {
+          CAIRN_ASSIGN_OR_RETURN(img.outputs, ParseOutputs(f, v));
         } else if (key == "vcs-url") {
           CAIRN_ASSIGN_OR_RETURN(img.vcs_url, ReadString(f, v, key));
         } else if (key == "layering") {

@@ -251,11 +251,15 @@ Result<Board> ParseBoard(const YamlFile& f, const fs::path& dir, const std::stri
         } else if (key == "bootloader") {
           board.bootloader.loc = f.Loc(k);
           return ForEachKey(
-              f, v, key, {"type", "packages"},
+              f, v, key, {"type", "u-boot", "packages"},
               [&](const std::string& bk, const YAML::Node&, const YAML::Node& bv) -> Status {
                 std::string w = JoinKey(key, bk);
                 if (bk == "type") {
                   CAIRN_ASSIGN_OR_RETURN(board.bootloader.type, ReadLString(f, bv, w));
+                  return {};
+                }
+                if (bk == "u-boot") {
+                  CAIRN_ASSIGN_OR_RETURN(board.bootloader.uboot, ReadLString(f, bv, w));
                   return {};
                 }
                 return ParsePackages(f, bv, w, board.bootloader.packages);

@@ -357,6 +357,21 @@ std::string ShowImage(const Image& img) {
   Scalar(out, "base", img.base.value);
   StrList(out, "layers", Values(img.layers));
   StrList(out, "boards", Values(img.boards));
+  if (!img.outputs.empty()) {
+    Key(out, "outputs");
+    out << YAML::BeginSeq;
+    for (const Output& o : img.outputs) {
+      out << YAML::Flow << YAML::BeginMap;
+      Scalar(out, "type", o.type.value);
+      Scalar(out, "compression", o.compression.value);
+      if (o.level) Scalar(out, "level", std::to_string(*o.level));
+      Scalar(out, "layer", o.layer.value);
+      Scalar(out, "contents", o.contents.value);
+      Scalar(out, "format", o.format.value);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
   Scalar(out, "vcs-url", img.vcs_url);
   if (!img.layering.empty()) {
     Key(out, "layering");
@@ -422,6 +437,17 @@ nlohmann::json ImageToJson(const Image& img) {
   j["base"] = img.base.value;
   j["layers"] = values(img.layers);
   j["boards"] = values(img.boards);
+  json outputs = json::array();
+  for (const Output& o : img.outputs) {
+    json e = {{"type", o.type.value}};
+    if (!o.compression.value.empty()) e["compression"] = o.compression.value;
+    if (o.level) e["level"] = *o.level;
+    if (!o.layer.value.empty()) e["layer"] = o.layer.value;
+    if (!o.contents.value.empty()) e["contents"] = o.contents.value;
+    if (!o.format.value.empty()) e["format"] = o.format.value;
+    outputs.push_back(std::move(e));
+  }
+  j["outputs"] = std::move(outputs);
   json stack = json::array();
   for (const Layer& l : img.stack) stack.push_back(LayerToJson(l));
   j["stack"] = stack;
@@ -475,7 +501,9 @@ nlohmann::json BoardToJson(const Board& b) {
           {"layer-defs", layer_defs},
           {"packages", PackagesJson(b.packages)},
           {"bootloader",
-           {{"type", b.bootloader.type.value}, {"packages", PackagesJson(b.bootloader.packages)}}},
+           {{"type", b.bootloader.type.value},
+            {"u-boot", b.bootloader.uboot.value},
+            {"packages", PackagesJson(b.bootloader.packages)}}},
           {"kernel",
            {{"flavour", b.kernel.flavour.value},
             {"cmdline", ValuesJson(b.kernel.cmdline)},
@@ -523,6 +551,7 @@ std::string ShowBoard(const Board& b) {
     Key(out, "bootloader");
     out << YAML::BeginMap;
     Scalar(out, "type", b.bootloader.type.value);
+    Scalar(out, "u-boot", b.bootloader.uboot.value);
     EmitPackages(out, "packages", b.bootloader.packages);
     out << YAML::EndMap;
   }

@@ -228,7 +228,7 @@ const std::vector<std::string> kBootloaders = {"systemd-boot", "grub-efi", "uki"
 const std::vector<std::string> kRoles = {"esp", "boot", "firmware", "root", "data"};
 const std::vector<std::string> kFilesystems = {"vfat", "ext4", "squashfs", "erofs", "none"};
 const std::vector<std::string> kTables = {"gpt", "mbr"};
-const std::vector<std::string> kFirmwares = {"ovmf", "aavmf", "none"};
+const std::vector<std::string> kFirmwares = {"ovmf", "aavmf", "u-boot", "none"};
 
 // An error unless v is one of `allowed`; `what` names the value ("bootloader type").
 Status CheckEnum(const LString& v, std::string_view what, const std::vector<std::string>& allowed) {
@@ -376,6 +376,48 @@ Status CheckLayout(const Board& board) {
   return {};
 }
 
+const std::vector<std::string> kOutputTypes = {"squashfs", "cpio", "disk"};
+const std::vector<std::string> kSquashfsCompressors = {"gzip", "xz", "zstd", "lz4", "lzo"};
+const std::vector<std::string> kCpioCompressors = {"gzip", "zstd", "none"};
+const std::vector<std::string> kCpioContents = {"root", "initramfs"};
+const std::vector<std::string> kDiskFormats = {"raw", "qcow2"};
+
+// An error when `v` is set on an output whose type does not take it.
+Status OnlyFor(const Output& o, const LString& v, std::string_view key, std::string_view type) {
+  if (!v.loc.known() || o.type.value == type) return {};
+  return ConfigError(v.loc, fmt::format("'{}' is an option of '{}' outputs, not of '{}'", key, type,
+                                        o.type.value));
+}
+
+Status CheckOutputs(const Image& image) {
+  const Output* disk = nullptr;
+  for (const Output& o : image.outputs) {
+    CAIRN_TRY(CheckEnum(o.type, "output type", kOutputTypes));
+    CAIRN_TRY(OnlyFor(o, o.layer, "layer", "squashfs"));
+    CAIRN_TRY(OnlyFor(o, o.contents, "contents", "cpio"));
+    CAIRN_TRY(OnlyFor(o, o.format, "format", "disk"));
+    if (o.type.value == "disk") {
+      if (o.compression.loc.known() || o.level)
+        return ConfigError(o.loc, "a disk output takes no compression (use format: qcow2)");
+      if (disk)
+        return ConfigError(o.loc, "a second 'disk' output")
+            .Hint(fmt::format("the first is at {}", disk->loc.ToString()));
+      disk = &o;
+      if (o.format.loc.known()) CAIRN_TRY(CheckEnum(o.format, "disk format", kDiskFormats));
+      if (image.boards.empty())
+        return ConfigError(o.loc, "a 'disk' output needs a board (boards: [...])");
+    }
+    if (o.compression.loc.known())
+      CAIRN_TRY(CheckEnum(o.compression, fmt::format("{} compression", o.type.value),
+                          o.type.value == "squashfs" ? kSquashfsCompressors : kCpioCompressors));
+    if (o.contents.loc.known()) CAIRN_TRY(CheckEnum(o.contents, "cpio contents", kCpioContents));
+    if (o.type.value == "cpio" && o.contents.value == "initramfs" && image.boards.empty())
+      return ConfigError(o.contents.loc, "a generated initramfs needs a board with a kernel")
+          .Hint("add boards: [...], or use 'contents: root' for the whole root as a cpio");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Validate(const Image& image) {
@@ -383,6 +425,7 @@ Status Validate(const Image& image) {
   CAIRN_TRY(CheckAccounts(image.accounts));
   CAIRN_TRY(CheckEntrypoint(image));
   CAIRN_TRY(CheckPaths(image.paths, image.files));
+  CAIRN_TRY(CheckOutputs(image));
   for (const LString& a : image.archs) {
     if (a.value.empty()) return ConfigError(a.loc, "empty architecture");
   }
@@ -447,6 +490,22 @@ Status ValidateBoard(const Board& board) {
     }
     CAIRN_TRY(CheckEnum(boot.type, "bootloader type", kBootloaders));
   }
+  if (boot.uboot.loc.known()) {
+    if (boot.type.value != "u-boot-extlinux")
+      return ConfigError(boot.uboot.loc, fmt::format("'bootloader.u-boot' is for the "
+                                                     "'u-boot-extlinux' bootloader, not '{}'",
+                                                     boot.type.value));
+    const std::string& u = boot.uboot.value;
+    if (u.empty() || u.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+      return ConfigError(boot.uboot.loc, fmt::format("invalid U-Boot build name '{}'", u))
+          .Hint("the name of a directory under /usr/lib/u-boot, e.g. 'qemu_arm64' or 'rpi_3'");
+  }
+  if (board.qemu.firmware.value == "u-boot" && boot.type.value != "u-boot-extlinux")
+    return ConfigError(board.qemu.firmware.loc,
+                       fmt::format("qemu firmware 'u-boot' loads the u-boot.bin the "
+                                   "'u-boot-extlinux' bootloader puts on the disk; this board's "
+                                   "bootloader is '{}'",
+                                   boot.type.value));
   CAIRN_TRY(CheckNonEmpty(board.kernel.cmdline, "kernel command line entry"));
   for (const LString& dt : board.device_trees) {
     if (dt.value.empty() || dt.value[0] == '/' || dt.value.find("..") != std::string::npos) {

@@ -14,6 +14,7 @@
 #include "cairn/file_util.h"
 #include "cairn/initramfs/minimal.h"
 #include "cairn/squashfs/squashfs.h"
+#include "cairn/uki/uki.h"
 
 namespace cairn::pipeline {
 namespace {
@@ -69,6 +70,62 @@ Status CopyInto(const rootfs::Tree& root, std::string_view from, rootfs::Tree& t
   return to.Add(e, &reader);
 }
 
+std::string EfiArch(const std::string& arch) { return arch == "aarch64" ? "aa64" : "x64"; }
+
+// The bytes of the regular file at `path` in `root` (links followed).
+Result<std::string> ReadTreeFile(const rootfs::Tree& root, std::string_view path) {
+  CAIRN_ASSIGN_OR_RETURN(std::string real, root.Resolve(path));
+  const rootfs::Node* n = root.Find(real);
+  if (!n || n->meta.type != rootfs::FileType::kRegular)
+    return NotFoundError(fmt::format("the image has no file '/{}'", path));
+  std::string bytes(n->meta.size, '\0');
+  size_t at = 0;
+  while (at < bytes.size()) {
+    CAIRN_ASSIGN_OR_RETURN(size_t got,
+                           root.store().ReadAt(n->content, at, bytes.data() + at, bytes.size() - at));
+    if (got == 0) return IntegrityError(fmt::format("'/{}' is shorter than its size", path));
+    at += got;
+  }
+  return bytes;
+}
+
+// A unified kernel image (systemd's stub + kernel, initrd, command line and
+// os-release) as the firmware's default loader: no boot loader, one file to
+// sign, the command line sealed in it.
+Status AddUki(const BoardDiskRequest& req, const Kernel& kernel, const std::string& cmdline,
+              const std::string& initrd, rootfs::Tree& boot) {
+  const config::Board& board = *req.board;
+  const std::string& arch = board.arch.value;
+  CAIRN_ASSIGN_OR_RETURN(std::string stub_path, uki::StubPath(arch));
+  uki::UkiInputs in;
+  auto stub = ReadTreeFile(*req.root, stub_path);
+  if (!stub.ok())
+    return std::move(stub).error().Hint(
+        "the 'uki' bootloader needs systemd's EFI stub: add systemd-boot-efi to the board's "
+        "bootloader packages");
+  in.stub = std::move(*stub);
+  CAIRN_ASSIGN_OR_RETURN(in.kernel, ReadTreeFile(*req.root, kernel.vmlinuz));
+  in.initrd = initrd;
+  in.cmdline = cmdline;
+  in.uname = kernel.version;
+  for (const char* os : {"etc/os-release", "usr/lib/os-release"}) {
+    auto text = ReadTreeFile(*req.root, os);
+    if (text.ok()) {
+      in.os_release = std::move(*text);
+      break;
+    }
+  }
+  const fs::path file = req.work_dir / "uki.efi";
+  auto written = uki::WriteUki(in, file, {.arch = arch});
+  if (!written.ok()) return std::move(written).error();
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+  std::error_code ec;
+  fs::remove(file, ec);
+  std::string upper = EfiArch(arch);
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  return boot.AddFile(fmt::format("EFI/BOOT/BOOT{}.EFI", upper), bytes, 0644, 0, 0, req.epoch);
+}
+
 bool HasOption(const std::vector<std::string>& cmdline, std::string_view key) {
   return std::any_of(cmdline.begin(), cmdline.end(),
                      [&](const std::string& w) { return w.rfind(key, 0) == 0; });
@@ -81,7 +138,10 @@ std::vector<std::string> CandidateModules(const std::string& arch, bool squashfs
   if (arch == "x86_64") {
     for (const char* x : {"ahci", "nvme"}) m.push_back(x);
   } else {
-    for (const char* x : {"virtio_mmio", "sdhci_iproc", "mmc_block", "nvme"}) m.push_back(x);
+    // bcm2835: the Pi's SD host (sdhost), which the Pi 3 device tree muxes the
+    // card to; sdhci_iproc: its Arasan SDHCI, the card's controller on the Pi 4.
+    for (const char* x : {"virtio_mmio", "sdhci_iproc", "bcm2835", "mmc_block", "nvme"})
+      m.push_back(x);
   }
   if (squashfs_root)
     for (const char* x : {"squashfs", "overlay"}) m.push_back(x);
@@ -118,7 +178,16 @@ Result<std::string> BuildInitrd(const BoardDiskRequest& req, const Kernel& kerne
   return bytes;
 }
 
-std::string EfiArch(const std::string& arch) { return arch == "aarch64" ? "aa64" : "x64"; }
+// The board's device trees, from the kernel's dtb directory, at the top of
+// the boot partition (where extlinux's `fdtdir /` and the Pi firmware look).
+Status AddDeviceTrees(const BoardDiskRequest& req, const Kernel& kernel, rootfs::Tree& boot) {
+  for (const auto& dt : req.board->device_trees) {
+    const std::string name = dt.value.substr(dt.value.rfind('/') + 1);
+    CAIRN_TRY(CopyInto(*req.root, fmt::format("usr/lib/linux-image-{}/{}", kernel.version, dt.value),
+                       boot, name, req.epoch));
+  }
+  return {};
+}
 
 // The Raspberry Pi firmware files (raspi-firmware), config.txt, the device
 // trees and cmdline.txt at the top of the firmware partition.
@@ -147,21 +216,33 @@ Status AddPiFirmware(const BoardDiskRequest& req, const Kernel& kernel, const st
                                          "kernel=vmlinuz\ninitramfs initrd.img followkernel\n",
                            0644, 0, 0, req.epoch));
   CAIRN_TRY(boot.AddFile("cmdline.txt", cmdline + "\n", 0644, 0, 0, req.epoch));
-  for (const auto& dt : req.board->device_trees) {
-    const std::string name = dt.value.substr(dt.value.rfind('/') + 1);
-    CAIRN_TRY(CopyInto(root, fmt::format("usr/lib/linux-image-{}/{}", kernel.version, dt.value),
-                       boot, name, req.epoch));
+  return AddDeviceTrees(req, kernel, boot);
+}
+
+// The U-Boot build for the board: declared (bootloader.u-boot), or the one
+// for the SoC of its first device tree.
+Result<std::string> UBootBuild(const config::Board& board, bool pi_firmware) {
+  if (!board.bootloader.uboot.value.empty()) return board.bootloader.uboot.value;
+  if (!board.device_trees.empty()) {
+    const std::string& dt = board.device_trees.front().value;
+    if (dt.find("bcm2837") != std::string::npos) return std::string("rpi_3");
+    if (dt.find("bcm2711") != std::string::npos) return std::string("rpi_4");
   }
-  return {};
+  if (pi_firmware) return std::string("rpi_arm64");
+  return ConfigError(board.bootloader.loc,
+                     fmt::format("board '{}': which U-Boot build does it boot?", board.name.value))
+      .Hint("name it: bootloader: {u-boot: qemu_arm64} (a directory under /usr/lib/u-boot)");
 }
 
 // Fills the boot partition's tree for the board's bootloader type.
 Status FillBoot(const BoardDiskRequest& req, const Kernel& kernel, const std::string& cmdline,
-                const std::string& initrd, const std::string& boot_label, rootfs::Tree& boot) {
+                const std::string& initrd, const std::string& boot_label, bool pi_firmware,
+                rootfs::Tree& boot) {
   const config::Board& board = *req.board;
   const rootfs::Tree& root = *req.root;
   const std::string& type = board.bootloader.type.value;
   const int64_t epoch = req.epoch;
+  if (type == "uki") return AddUki(req, kernel, cmdline, initrd, boot);
   CAIRN_TRY(CopyInto(root, kernel.vmlinuz, boot, "vmlinuz", epoch));
   CAIRN_TRY(boot.AddFile("initrd.img", initrd, 0644, 0, 0, epoch));
   const std::string efi = EfiArch(board.arch.value);
@@ -195,26 +276,38 @@ Status FillBoot(const BoardDiskRequest& req, const Kernel& kernel, const std::st
   }
   if (type == "rpi-firmware") return AddPiFirmware(req, kernel, cmdline, boot);
   if (type == "u-boot-extlinux") {
-    CAIRN_TRY(AddPiFirmware(req, kernel, cmdline, boot));
-    // The U-Boot build for the SoC of the board's first device tree.
-    std::string variant = "rpi_arm64";
-    if (!board.device_trees.empty()) {
-      const std::string& dt = board.device_trees.front().value;
-      if (dt.find("bcm2837") != std::string::npos) variant = "rpi_3";
-      if (dt.find("bcm2711") != std::string::npos) variant = "rpi_4";
+    // On a Pi the GPU firmware starts U-Boot from the firmware partition;
+    // elsewhere U-Boot sits in flash (QEMU: -bios) and only reads extlinux.
+    // u-boot.bin is on the partition in both cases, where `cairn run` finds it.
+    if (pi_firmware) {
+      CAIRN_TRY(AddPiFirmware(req, kernel, cmdline, boot));
+    } else {
+      CAIRN_TRY(AddDeviceTrees(req, kernel, boot));
     }
-    CAIRN_TRY(CopyInto(root, fmt::format("usr/lib/u-boot/{}/u-boot.bin", variant), boot,
-                       "u-boot.bin", epoch));
+    // `fdtdir /` loads $fdtfile, which U-Boot names with the vendor
+    // directory (broadcom/bcm2837-rpi-3-b.dtb): the trees go there as well.
+    for (const auto& dt : board.device_trees)
+      if (dt.value.find('/') != std::string::npos)
+        CAIRN_TRY(CopyInto(root, fmt::format("usr/lib/linux-image-{}/{}", kernel.version, dt.value),
+                           boot, dt.value, epoch));
+    CAIRN_ASSIGN_OR_RETURN(std::string build, UBootBuild(board, pi_firmware));
+    Status copied = CopyInto(root, fmt::format("usr/lib/u-boot/{}/u-boot.bin", build), boot,
+                             "u-boot.bin", epoch);
+    if (!copied.ok())
+      return std::move(copied).error().Hint(
+          "the board's bootloader packages must install that U-Boot build (u-boot-qemu for "
+          "qemu_*, u-boot-rpi for rpi_*)");
+    // Without device trees U-Boot hands the kernel its own (QEMU's).
     CAIRN_TRY(boot.AddFile("extlinux/extlinux.conf",
                            fmt::format("default cairn\ntimeout 1\nlabel cairn\n  kernel /vmlinuz\n"
-                                       "  initrd /initrd.img\n  fdtdir /\n  append {}\n",
-                                       cmdline),
+                                       "  initrd /initrd.img\n{}  append {}\n",
+                                       board.device_trees.empty() ? "" : "  fdtdir /\n", cmdline),
                            0644, 0, 0, epoch));
     return {};
   }
   return ConfigError(board.bootloader.type.loc,
                      fmt::format("board '{}': writing a disk for bootloader '{}' is not supported "
-                                 "yet (supported: systemd-boot, grub-efi, rpi-firmware, "
+                                 "yet (supported: systemd-boot, grub-efi, uki, rpi-firmware, "
                                  "u-boot-extlinux)",
                                  board.name.value, type));
 }
@@ -275,6 +368,8 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
     return ConfigError(layout.loc, fmt::format("board '{}': the layout needs a boot partition "
                                                "(esp, boot or firmware) and a root partition",
                                                board.name.value));
+  // U-Boot's distro boot scans the partitions flagged bootable first.
+  if (dl.table == disk::TableType::kMbr) dl.partitions[*boot_index].bootable = true;
   const bool squashfs_root = dl.partitions[*root_index].filesystem == disk::Filesystem::kRaw;
   const std::string root_label = disk::EffectiveLabel(dl.partitions[*root_index]);
   const std::string boot_label = disk::EffectiveLabel(dl.partitions[*boot_index]);
@@ -306,7 +401,8 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(std::string initrd, BuildInitrd(req, kernel, squashfs_root));
   CAIRN_ASSIGN_OR_RETURN(auto boot_store, rootfs::ContentStore::Create(req.work_dir));
   rootfs::Tree boot(*boot_store);
-  Status filled = FillBoot(req, kernel, cmdline_text, initrd, boot_label, boot);
+  const bool pi_firmware = layout.partitions[*boot_index].role.value == "firmware";
+  Status filled = FillBoot(req, kernel, cmdline_text, initrd, boot_label, pi_firmware, boot);
   if (!filled.ok())
     return std::move(filled).error().Context(
         fmt::format("writing the boot partition of board '{}'", board.name.value));
@@ -337,8 +433,18 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   options.seed = req.seed;
   options.work_dir = req.work_dir;
   options.reporter = req.reporter;
+  if (req.qcow2) options.format = disk::ImageFormat::kQcow2;
   CAIRN_ASSIGN_OR_RETURN(disk::DiskPlan plan, disk::WriteDiskImage(dl, contents, req.out, options));
   return BoardDisk{req.out, kernel.version, cmdline_text, plan.size};
+}
+
+Result<std::string> BoardInitramfs(const BoardDiskRequest& req) {
+  CAIRN_ASSIGN_OR_RETURN(Kernel kernel, FindKernel(*req.board, *req.root));
+  bool squashfs_root = false;
+  for (const auto& p : req.board->layout.partitions)
+    if (p.role.value == "root") squashfs_root = squashfs_root || p.filesystem.value == "squashfs";
+  CAIRN_TRY(MakeDirs(req.work_dir));
+  return BuildInitrd(req, kernel, squashfs_root);
 }
 
 }  // namespace cairn::pipeline

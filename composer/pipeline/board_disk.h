@@ -31,6 +31,7 @@ struct BoardDiskRequest {
   std::string seed;                ///< ids of the disk derive from it (e.g. the manifest digest)
   std::filesystem::path work_dir;  ///< scratch, removed by the caller
   std::filesystem::path out;       ///< the disk image to write
+  bool qcow2 = false;              ///< qemu-img's qcow2 instead of a raw image
   Reporter* reporter = nullptr;
 };
 
@@ -42,5 +43,9 @@ struct BoardDisk {
 };
 
 Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& request);
+
+/// The initramfs WriteBoardDisk puts on the boot partition (gzip'ed newc
+/// cpio), as bytes: for the `cpio` output with `contents: initramfs`.
+Result<std::string> BoardInitramfs(const BoardDiskRequest& request);
 
 }  // namespace cairn::pipeline

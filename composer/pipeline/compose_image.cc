@@ -36,6 +36,7 @@
 #include "compose/dpkg_database.h"
 #include "compose/paths.h"
 #include "pipeline/board_disk.h"
+#include "pipeline/extra_outputs.h"
 #include "pipeline/deb_sources.h"
 #include "pipeline/stack_state.h"
 
@@ -702,13 +703,36 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       dr.epoch = epoch;
       dr.seed = img.manifest.digest;  // the lock and the epoch, in one value
       dr.work_dir = work.path;
-      out.disk_path = fmt::format("disk/{}.img", target.name);
+      const config::Output* disk_output = nullptr;
+      for (const auto& o : image.outputs)
+        if (o.type.value == "disk") disk_output = &o;
+      dr.qcow2 = disk_output && disk_output->format.value == "qcow2";
+      out.disk_path = fmt::format("disk/{}.{}", target.name, dr.qcow2 ? "qcow2" : "img");
       dr.out = req.staging / out.disk_path;
       dr.reporter = &reporter;
       CAIRN_TRY(MakeDirs(dr.out.parent_path()));
       CAIRN_ASSIGN_OR_RETURN(BoardDisk disk, WriteBoardDisk(dr));
       out.kernel_cmdline = disk.cmdline;
       disk_step.Done();
+    }
+    if (!image.outputs.empty()) {
+      const ScratchPath work{req.staging / fmt::format("outputs-work-{}", target.name)};
+      ExtraOutputsRequest er;
+      er.outputs = &image.outputs;
+      er.target = target.name;
+      for (const auto& l : target.layers) er.layer_names.push_back(l.spec.name);
+      er.tree = &tree;
+      er.epoch = epoch;
+      er.staging = req.staging;
+      if (target.board) {
+        er.board.board = target.board;
+        er.board.root = &tree;
+        er.board.epoch = epoch;
+        er.board.work_dir = work.path;
+        er.board.reporter = &reporter;
+      }
+      er.reporter = &reporter;
+      CAIRN_ASSIGN_OR_RETURN(out.files, WriteExtraOutputs(er));
     }
     for (const auto& l : layers) out.layer_digests.push_back(l.digest);
     result.archs.push_back(std::move(out));

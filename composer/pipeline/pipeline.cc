@@ -408,6 +408,10 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
       a.disk_path = (result.output_dir / a.disk_path).string();
       reporter.Info(fmt::format("{}: disk image {}", a.target, a.disk_path));
     }
+    for (auto& f : a.files) {
+      f = (result.output_dir / f).string();
+      reporter.Info(fmt::format("{}: {}", a.target, f));
+    }
     result.archs.push_back(a);
   }
   if (!result.digest.empty())

@@ -12,10 +12,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "cairn/config/loader.h"
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
+#include "cairn/subprocess.h"
 
 namespace cairn {
 namespace {
@@ -59,6 +61,15 @@ std::string PlainText(std::string_view line) {
     if (c != '\r') out += c;
   }
   return out;
+}
+
+bool IsRaspi(const std::string& machine) { return machine.rfind("raspi", 0) == 0; }
+
+// The smallest power of two >= n: QEMU's SD card model refuses other sizes.
+uint64_t PowerOfTwoAtLeast(uint64_t n) {
+  uint64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
 }
 
 // Closes a descriptor when the scope ends.
@@ -172,45 +183,79 @@ Status WatchConsole(const std::vector<std::string>& argv, const std::string& mar
 
 }  // namespace
 
-Result<std::vector<std::string>> QemuCommand(const config::Board& board, const fs::path& disk,
-                                             const fs::path& vars, const std::string& accel,
-                                             bool headless) {
+Result<std::vector<std::string>> QemuCommand(const config::Board& board, const QemuInputs& in,
+                                             const std::string& accel, bool headless) {
   const config::QemuSettings& q = board.qemu;
   const std::string& arch = board.arch.value;
   if (q.machine.value.empty())
     return ConfigError(board.loc, fmt::format("board '{}' has no qemu settings", board.name.value))
         .Hint("add a 'qemu:' section (machine, cpu, firmware, memory) to the board");
-  if (q.machine.value.rfind("raspi", 0) == 0)
-    return ConfigError(q.machine.loc,
-                       fmt::format("board '{}': cairn run cannot boot QEMU's '{}' machine yet "
-                                   "(it boots from an SD card with U-Boot as -kernel)",
-                                   board.name.value, q.machine.value));
+  const bool raspi = IsRaspi(q.machine.value);
+  const std::string& fw = q.firmware.value;
+  if (raspi && fw != "u-boot")
+    return ConfigError(q.firmware.loc.known() ? q.firmware.loc : q.loc,
+                       fmt::format("board '{}': QEMU's '{}' cannot run the Raspberry Pi GPU "
+                                   "firmware, so it boots U-Boot directly",
+                                   board.name.value, q.machine.value))
+        .Hint("use 'firmware: u-boot' with the u-boot-extlinux bootloader");
   std::vector<std::string> argv = {arch == "aarch64" ? "qemu-system-aarch64"
                                                      : "qemu-system-" + arch,
                                    "-accel", accel, "-M", q.machine.value};
   if (!q.cpu.value.empty()) argv.insert(argv.end(), {"-cpu", q.cpu.value});
   argv.insert(argv.end(), {"-m", q.memory.value.empty() ? "1G" : q.memory.value, "-nographic",
                            "-no-reboot", "-snapshot"});
-  const std::string& fw = q.firmware.value;
   if (fw == "aavmf") {
     argv.insert(argv.end(),
                 {"-drive", "if=pflash,format=raw,readonly=on,file=" + FirmwareCode(fw),
-                 "-drive", "if=pflash,format=raw,file=" + vars.string()});
+                 "-drive", "if=pflash,format=raw,file=" + in.vars.string()});
+  } else if (fw == "u-boot" && raspi) {
+    argv.insert(argv.end(), {"-kernel", in.uboot.string()});
+    if (!in.dtb.empty()) argv.insert(argv.end(), {"-dtb", in.dtb.string()});
+  } else if (fw == "u-boot") {
+    argv.insert(argv.end(), {"-bios", in.uboot.string()});
   } else if (!fw.empty() && fw != "none") {
     argv.insert(argv.end(), {"-bios", FirmwareCode(fw)});
   }
-  argv.insert(argv.end(), {"-drive", "file=" + disk.string() + ",format=raw,if=virtio"});
+  argv.insert(argv.end(), {"-drive", fmt::format("file={},format={},if={}", in.disk.string(),
+                                                 in.disk_format, raspi ? "sd" : "virtio")});
   // Networking off when checking: boot tests must not depend on (or reach) a network.
+  bool own_serial = false;
   for (size_t i = 0; i < q.extra_args.size(); ++i) {
     const std::string& a = q.extra_args[i].value;
     if (headless && (a == "-nic" || a == "-netdev" || a == "-net") && i + 1 < q.extra_args.size()) {
       ++i;
       continue;
     }
+    own_serial = own_serial || a == "-serial";
     argv.push_back(a);
   }
+  // A board that routes serial ports itself (rpi3: the first UART to null)
+  // gets the console on the next one; -nographic only fills the first.
+  if (own_serial) argv.insert(argv.end(), {"-serial", "mon:stdio"});
   if (headless) argv.insert(argv.end(), {"-nic", "none"});
   return argv;
+}
+
+Status CopyFromBootPartition(const fs::path& disk, const std::string& name, const fs::path& dest) {
+  ProcessOptions table{.argv = {"sfdisk", "--json", disk.string()}};
+  CAIRN_ASSIGN_OR_RETURN(auto listed, RunProcess(table));
+  if (!listed.ok()) return FailedProcessError(table, listed).Context("reading the partition table");
+  nlohmann::json j = nlohmann::json::parse(listed.stdout_data, nullptr, false);
+  if (j.is_discarded() || !j.contains("partitiontable"))
+    return ToolError(fmt::format("sfdisk printed no partition table for '{}'", disk.string()));
+  const auto& t = j["partitiontable"];
+  const uint64_t sector = t.value("sectorsize", 512);
+  for (const auto& p : t.value("partitions", nlohmann::json::array())) {
+    const uint64_t offset = p.value("start", uint64_t{0}) * sector;
+    ProcessOptions copy{.argv = {"mcopy", "-n", "-o", "-i",
+                                 fmt::format("{}@@{}", disk.string(), offset), "::/" + name,
+                                 dest.string()}};
+    CAIRN_ASSIGN_OR_RETURN(auto copied, RunProcess(copy));
+    if (copied.ok()) return {};
+  }
+  return NotFoundError(fmt::format("no FAT partition of '{}' holds '/{}'", disk.string(), name))
+      .Hint("the board's bootloader (u-boot-extlinux) puts it on the boot partition; rebuild the "
+            "disk");
 }
 
 Status RunImage(const RunOptions& o, Reporter& reporter) {
@@ -231,23 +276,58 @@ Status RunImage(const RunOptions& o, Reporter& reporter) {
                                         image.name.value, o.board, fmt::join(names, ", ")));
   }
   const fs::path out = o.output_dir.empty() ? fs::path("out") / image.name.value : o.output_dir;
-  const fs::path disk = out / "disk" / (board->name.value + ".img");
+  // A raw image, or the qcow2 an `outputs: [{type: disk, format: qcow2}]` asks for.
+  fs::path disk = out / "disk" / (board->name.value + ".img");
+  std::string disk_format = "raw";
+  if (!fs::exists(disk) && fs::exists(fs::path(disk).replace_extension(".qcow2"))) {
+    disk.replace_extension(".qcow2");
+    disk_format = "qcow2";
+  }
   if (!fs::exists(disk))
     return NotFoundError(fmt::format("'{}' does not exist", disk.string()))
         .Hint(fmt::format("build it first: cairn build {}", o.config_file.string()));
 
-  // AAVMF keeps its variables in a second flash; each run gets a fresh copy.
   CAIRN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(fs::temp_directory_path(), "cairn-run"));
-  fs::path vars = scratch.path() / "vars.fd";
-  if (board->qemu.firmware.value == "aavmf") {
+  QemuInputs in{.disk = disk, .disk_format = disk_format};
+  const config::QemuSettings& q = board->qemu;
+  // AAVMF keeps its variables in a second flash; each run gets a fresh copy.
+  if (q.firmware.value == "aavmf") {
+    in.vars = scratch.path() / "vars.fd";
     std::error_code ec;
-    fs::copy_file("/usr/share/AAVMF/AAVMF_VARS.fd", vars, ec);
+    fs::copy_file("/usr/share/AAVMF/AAVMF_VARS.fd", in.vars, ec);
     if (ec)
       return IoError(fmt::format("cannot copy the AAVMF variable store: {}", ec.message()))
           .Hint("install qemu-efi-aarch64");
   }
+  if (q.firmware.value == "u-boot") {
+    in.uboot = scratch.path() / "u-boot.bin";
+    CAIRN_TRY(CopyFromBootPartition(disk, "u-boot.bin", in.uboot));
+  }
+  if (IsRaspi(q.machine.value)) {
+    if (!board->device_trees.empty()) {
+      const std::string& dt = board->device_trees.front().value;
+      in.dtb = scratch.path() / dt.substr(dt.rfind('/') + 1);
+      CAIRN_TRY(CopyFromBootPartition(disk, in.dtb.filename().string(), in.dtb));
+    }
+    // The SD card: an overlay (reads fall through to the disk, writes stay in
+    // scratch) whose size is the next power of two.
+    ProcessOptions info{.argv = {"qemu-img", "info", "--output=json", "-f", disk_format,
+                                 disk.string()}};
+    CAIRN_ASSIGN_OR_RETURN(auto described, RunProcess(info));
+    if (!described.ok()) return FailedProcessError(info, described);
+    nlohmann::json j = nlohmann::json::parse(described.stdout_data, nullptr, false);
+    const uint64_t size = j.is_object() ? j.value("virtual-size", uint64_t{0}) : 0;
+    if (size == 0) return ToolError(fmt::format("qemu-img gave no size for '{}'", disk.string()));
+    in.disk = scratch.path() / "sd.qcow2";
+    in.disk_format = "qcow2";
+    ProcessOptions overlay{.argv = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", disk_format, "-b",
+                                    fs::absolute(disk).string(), in.disk.string(),
+                                    std::to_string(PowerOfTwoAtLeast(size))}};
+    CAIRN_ASSIGN_OR_RETURN(auto made, RunProcess(overlay));
+    if (!made.ok()) return FailedProcessError(overlay, made).Context("making the SD card overlay");
+  }
   const bool headless = !o.check.empty();
-  CAIRN_ASSIGN_OR_RETURN(auto argv, QemuCommand(*board, disk, vars, o.accel, headless));
+  CAIRN_ASSIGN_OR_RETURN(auto argv, QemuCommand(*board, in, o.accel, headless));
   reporter.Info(fmt::format("booting {} ({}) under QEMU", disk.string(), board->name.value));
   reporter.Verbose(fmt::format("{}", fmt::join(argv, " ")));
   if (!headless) {

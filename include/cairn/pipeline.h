@@ -61,6 +61,8 @@ struct ArchOutput {
   std::vector<std::string> layer_digests;  ///< one per cairn layer, bottom first
   std::string disk_path;       ///< the board's disk image (absolute after BuildImage), or ""
   std::string kernel_cmdline;  ///< what the disk's boot entry passes to the kernel
+  /// The image's squashfs and cpio outputs (`outputs:`), absolute after BuildImage.
+  std::vector<std::string> files;
 };
 
 struct BuildResult {

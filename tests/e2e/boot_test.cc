@@ -1,10 +1,15 @@
 // Bootable images end to end: `cairn build` of the shipped demo image
-// (images/demo-boot.yaml: Debian busybox init on the qemu-x86_64 and
-// qemu-aarch64 boards, from the archive via build/test-cache/debian,
-// --offline) writes per board a GPT disk with an ESP (systemd-boot, kernel,
-// cairn's initramfs) and an ext4 root, checked with sfdisk and mtools;
-// `cairn run --check` boots each under QEMU (OVMF / AAVMF, TCG, no network)
-// to the marker its init prints; the disks are reproducible.
+// (images/demo-boot.yaml: Debian busybox init on the qemu-x86_64,
+// qemu-aarch64 and qemu-aarch64-uboot boards, from the archive via
+// build/test-cache/debian, --offline) writes per board a disk: GPT with an
+// ESP (systemd-boot, kernel, cairn's initramfs) and an ext4 root, or MBR
+// with a U-Boot extlinux boot partition; checked with sfdisk and mtools.
+// `cairn run --check` boots each under QEMU (OVMF / AAVMF / U-Boot, TCG, no
+// network) to the marker its init prints. The disks are reproducible, and
+// the same whether cairn runs as root or as an unprivileged user.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "e2e/e2e_util.h"
 
 namespace cairn::e2e {
@@ -17,6 +22,14 @@ constexpr const char* kMarker = "cairn-demo: system started";
 CommandResult BuildDemo(const fs::path& out) {
   return Cairn({"build", DemoBoot().string(), "--cache-dir", DebianCache().string(), "-o",
                 out.string(), "--offline"});
+}
+
+// The "sha256:... name" lines `cairn build` prints: the image digests.
+std::vector<std::string> ImageDigests(const std::string& build_stdout) {
+  std::vector<std::string> out;
+  for (const auto& l : Lines(build_stdout))
+    if (l.rfind("sha256:", 0) == 0) out.push_back(l);
+  return out;
 }
 
 std::string Sha256Of(const fs::path& file) {
@@ -60,14 +73,44 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
   CHECK(entry.out.find("options console=ttyS0,115200 root=LABEL=root rw rootwait "
                        "rootfstype=ext4") != std::string::npos);
 
+  // The U-Boot board: MBR, the boot partition flagged bootable (U-Boot's
+  // distro boot scans those first) holding u-boot.bin for `cairn run` and an
+  // extlinux.conf without an fdt line (U-Boot passes QEMU's device tree).
+  const fs::path uboot_disk = out / "disk" / "qemu-aarch64-uboot.img";
+  auto mbr = RunCommand({"sfdisk", "--json", uboot_disk.string()});
+  REQUIRE(mbr.exit_code == 0);
+  fs::path mbr_json = scratch.path() / "mbr.json";
+  WriteText(mbr_json, mbr.out);
+  CHECK(Jq(".partitiontable.label", mbr_json) == "dos");
+  CHECK(Jq(".partitiontable.partitions[0].bootable", mbr_json) == "true");
+  CHECK(Lines(Jq(".partitiontable.partitions[].type", mbr_json)) ==
+        std::vector<std::string>{"c", "83"});
+  const std::string boot_part =
+      uboot_disk.string() + "@@" +
+      std::to_string(std::stoull(Jq(".partitiontable.partitions[0].start", mbr_json)) * 512);
+  auto uboot_listing =
+      RunCommand({"mdir", "-/", "-b", "-i", boot_part, "::/"}, {"MTOOLS_SKIP_CHECK=1"});
+  for (const char* f : {"::/u-boot.bin", "::/extlinux/extlinux.conf", "::/vmlinuz", "::/initrd.img"})
+    CHECK(uboot_listing.out.find(f) != std::string::npos);
+  auto extlinux = RunCommand({"mtype", "-i", boot_part, "::/extlinux/extlinux.conf"},
+                             {"MTOOLS_SKIP_CHECK=1"});
+  CHECK(extlinux.out.find("append console=ttyAMA0 rw rootwait root=LABEL=root rootfstype=ext4") !=
+        std::string::npos);
+  CHECK(extlinux.out.find("fdt") == std::string::npos);
+
   // cairn run --check reaches the marker the image's init prints.
-  for (const char* board : {"qemu-x86_64", "qemu-aarch64"}) {
+  for (const char* board : {"qemu-x86_64", "qemu-aarch64", "qemu-aarch64-uboot"}) {
     INFO(board);
-    auto run = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--board", board,
+    auto run = Cairn({"-v", "run", DemoBoot().string(), "-o", out.string(), "--board", board,
                       "--check", kMarker, "--timeout", "400"});
-    INFO(run.err);
+    INFO(run.err.substr(run.err.size() > 4000 ? run.err.size() - 4000 : 0));
     CHECK(run.exit_code == 0);
     CHECK(run.err.find("appeared after") != std::string::npos);
+    // The U-Boot board really went through U-Boot and extlinux.
+    if (std::string(board) == "qemu-aarch64-uboot") {
+      CHECK(run.err.find("U-Boot 2023.01") != std::string::npos);
+      CHECK(run.err.find("extlinux/extlinux.conf") != std::string::npos);
+    }
   }
   // A marker that never comes fails, with the console's tail.
   auto never = Cairn({"run", DemoBoot().string(), "-o", out.string(), "--board", "qemu-x86_64",
@@ -77,14 +120,44 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
         std::string::npos);
   CHECK(never.err.find("console tail:") != std::string::npos);
 
-  // The same inputs give the same disk, byte for byte.
-  const fs::path again = scratch.path() / "again";
-  auto second = BuildDemo(again);
+  // The same inputs give the same images and disks, byte for byte, also when
+  // an unprivileged user builds them (uid/gid 65534, a cache of its own made
+  // of hard links to the root build's packages and no cached layers).
+  ScratchDir unprivileged("e2e-boot-unprivileged", /*outside_project=*/true);
+  const fs::path cache = unprivileged.path() / "cache";
+  const fs::path again = unprivileged.path() / "again";
+  fs::create_directories(cache);
+  for (const char* sub : {"deb", "url"})
+    REQUIRE(RunCommand({"cp", "-al", (DebianCache() / sub).string(), cache.string()}).exit_code ==
+            0);
+  // Directories become the user's; the hard-linked files stay root's, read-only.
+  REQUIRE(RunCommand({"find", unprivileged.path().string(), "-type", "d", "-exec", "chown",
+                      "65534:65534", "{}", "+"})
+              .exit_code == 0);
+  std::vector<std::string> as_user = {"setpriv", "--reuid=65534", "--regid=65534",
+                                      "--clear-groups", CAIRN_BINARY};
+  const bool root = ::geteuid() == 0;
+  if (!root) {
+    WARN("not running as root: the second build runs as this user, not as 65534");
+    as_user = {CAIRN_BINARY};
+  }
+  for (const auto& a : {"build", DemoBoot().c_str(), "--cache-dir", cache.c_str(), "-o",
+                        again.c_str(), "--offline"})
+    as_user.push_back(a);
+  auto second = RunCommand(as_user, {"HOME=" + unprivileged.path().string(),
+                                     "TMPDIR=" + unprivileged.path().string()});
   INFO(second.err);
   REQUIRE(second.exit_code == 0);
-  for (const char* board : {"qemu-x86_64", "qemu-aarch64"})
+  CHECK(ImageDigests(second.out) == ImageDigests(build.out));
+  CHECK(ImageDigests(build.out).size() == 3);
+  for (const char* board : {"qemu-x86_64", "qemu-aarch64", "qemu-aarch64-uboot"})
     CHECK(Sha256Of(again / "disk" / (std::string(board) + ".img")) ==
           Sha256Of(out / "disk" / (std::string(board) + ".img")));
+  if (root) {
+    struct stat st {};
+    REQUIRE(::stat((again / "disk" / "qemu-x86_64.img").c_str(), &st) == 0);
+    CHECK(st.st_uid == 65534);
+  }
 }
 
 }  // namespace cairn::e2e
@@ -137,6 +210,113 @@ TEST_CASE("a squashfs root boots read-only under a tmpfs overlay", "[e2e][debian
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(run.err.find("cairn-initramfs: switching to root /dev/vda2") != std::string::npos);
+}
+
+}  // namespace cairn::e2e
+
+namespace cairn::e2e {
+
+TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and a qcow2 disk",
+          "[e2e][debian][boot]") {
+  // The demo image on a variant of qemu-x86_64 whose bootloader is a unified
+  // kernel image, with every kind of extra output declared.
+  ScratchDir scratch("e2e-boot-uki", /*outside_project=*/true);
+  const fs::path project = scratch.path() / "project";
+  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
+    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
+  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
+  board = Replaced(board, "type: systemd-boot", "type: uki");
+  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
+  std::string image = ReadText(DemoBoot());
+  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
+  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
+                   "boards: [qemu-x86_64]\n"
+                   "outputs:\n"
+                   "  - squashfs\n"
+                   "  - {type: squashfs, layer: core, compression: xz}\n"
+                   "  - {type: cpio, compression: zstd}\n"
+                   "  - {type: cpio, contents: initramfs}\n"
+                   "  - {type: disk, format: qcow2}");
+  const fs::path yaml = project / "images" / "demo-boot.yaml";
+  WriteText(yaml, image);
+
+  const fs::path out = scratch.path() / "out";
+  auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
+                      out.string(), "--offline", "--json"});
+  INFO(build.err);
+  REQUIRE(build.exit_code == 0);
+  fs::path result = scratch.path() / "result.json";
+  WriteText(result, build.out);
+  CHECK(Lines(Jq(".archs[0].files[]", result)) ==
+        std::vector<std::string>{(out / "squashfs/qemu-x86_64.squashfs").string(),
+                                 (out / "squashfs/qemu-x86_64-core.squashfs").string(),
+                                 (out / "cpio/qemu-x86_64-initramfs.cpio.gz").string(),
+                                 (out / "cpio/qemu-x86_64.cpio.zst").string()});
+  const fs::path qcow2 = out / "disk" / "qemu-x86_64.qcow2";
+  CHECK(Jq(".archs[0].disk", result) == qcow2.string());
+
+  // squashfs: the merged root with the tree's owners (zstd, the default),
+  // and the core layer alone (xz), as unsquashfs reads them.
+  auto merged = RunCommand({"unsquashfs", "-lln", (out / "squashfs/qemu-x86_64.squashfs").string()});
+  REQUIRE(merged.exit_code == 0);
+  CHECK(merged.out.find("squashfs-root/etc/rc.d/S99started") != std::string::npos);
+  CHECK(merged.out.find("squashfs-root/usr/bin/busybox") != std::string::npos);
+  auto stats = RunCommand({"unsquashfs", "-s", (out / "squashfs/qemu-x86_64.squashfs").string()});
+  CHECK(stats.out.find("Compression zstd") != std::string::npos);
+  auto core = RunCommand({"unsquashfs", "-lln", (out / "squashfs/qemu-x86_64-core.squashfs").string()});
+  REQUIRE(core.exit_code == 0);
+  CHECK(core.out.find("squashfs-root/etc/os-release") != std::string::npos);
+  CHECK(core.out.find("squashfs-root/boot/vmlinuz") == std::string::npos);  // kernel layer
+  CHECK(core.out.size() < merged.out.size());
+  auto core_stats = RunCommand({"unsquashfs", "-s", (out / "squashfs/qemu-x86_64-core.squashfs").string()});
+  CHECK(core_stats.out.find("Compression xz") != std::string::npos);
+
+  // cpio: the whole root (zstd) with /init added for the kernel to run, and
+  // the generated initramfs, as GNU cpio lists them.
+  auto root_cpio = RunCommand({"sh", "-c", "zstd -dc " + Q((out / "cpio/qemu-x86_64.cpio.zst").string()) +
+                                               " | cpio -t --quiet"});
+  REQUIRE(root_cpio.exit_code == 0);
+  const auto root_list = Lines(root_cpio.out);
+  CHECK(std::count(root_list.begin(), root_list.end(), "init") == 1);
+  CHECK(std::count(root_list.begin(), root_list.end(), "etc/rc.d/S99started") == 1);
+  auto initrd = RunCommand({"sh", "-c", "zcat " + Q((out / "cpio/qemu-x86_64-initramfs.cpio.gz").string()) +
+                                            " | cpio -t --quiet"});
+  REQUIRE(initrd.exit_code == 0);
+  CHECK(initrd.out.find("virtio_blk.ko") != std::string::npos);
+  CHECK(initrd.out.size() < root_cpio.out.size() / 10);
+
+  // The disk: qcow2, its ESP holding only the UKI (no separate kernel).
+  auto info = RunCommand({"qemu-img", "info", "--output=json", qcow2.string()});
+  fs::path info_json = scratch.path() / "info.json";
+  WriteText(info_json, info.out);
+  CHECK(Jq(".format", info_json) == "qcow2");
+  const fs::path raw = scratch.path() / "disk.raw";
+  REQUIRE(RunCommand({"qemu-img", "convert", "-O", "raw", qcow2.string(), raw.string()}).exit_code == 0);
+  auto table = RunCommand({"sfdisk", "--json", raw.string()});
+  fs::path table_json = scratch.path() / "table.json";
+  WriteText(table_json, table.out);
+  const std::string esp = raw.string() + "@@" +
+      std::to_string(std::stoull(Jq(".partitiontable.partitions[0].start", table_json)) * 512);
+  auto listing = RunCommand({"mdir", "-/", "-b", "-i", esp, "::/"}, {"MTOOLS_SKIP_CHECK=1"});
+  CHECK(listing.out.find("::/EFI/BOOT/BOOTX64.EFI") != std::string::npos);
+  CHECK(listing.out.find("::/vmlinuz") == std::string::npos);
+  const fs::path uki = scratch.path() / "uki.efi";
+  REQUIRE(RunCommand({"mcopy", "-n", "-i", esp, "::/EFI/BOOT/BOOTX64.EFI", uki.string()},
+                     {"MTOOLS_SKIP_CHECK=1"}).exit_code == 0);
+  auto sections = RunCommand({"objdump", "-h", uki.string()});
+  for (const char* s : {".osrel", ".cmdline", ".uname", ".initrd", ".linux"})
+    CHECK(sections.out.find(s) != std::string::npos);
+  const fs::path cmdline = scratch.path() / "cmdline";
+  REQUIRE(RunCommand({"objcopy", "-O", "binary", "--only-section=.cmdline", uki.string(),
+                      cmdline.string()}).exit_code == 0);
+  CHECK(ReadText(cmdline) == "console=ttyS0,115200 root=LABEL=root rw rootwait rootfstype=ext4");
+
+  // OVMF starts the UKI; the stub hands the kernel its initrd and command line.
+  auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
+                    "--timeout", "300"});
+  INFO(run.err.substr(run.err.size() > 4000 ? run.err.size() - 4000 : 0));
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.find("EFI stub: Loaded initrd") != std::string::npos);
 }
 
 }  // namespace cairn::e2e

@@ -80,8 +80,27 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
     const std::string fat3 = (out / "disk" / "rpi3.img").string() + "@@1048576";
     auto ext = RunCommand({"mtype", "-i", fat3, "::/extlinux/extlinux.conf"}, {"MTOOLS_SKIP_CHECK=1"});
     CHECK(ext.out.find("kernel /vmlinuz") != std::string::npos);
-    auto uboot = RunCommand({"mdir", "-b", "-i", fat3, "::/u-boot.bin"}, {"MTOOLS_SKIP_CHECK=1"});
-    CHECK(uboot.exit_code == 0);
+    CHECK(ext.out.find("fdtdir /") != std::string::npos);
+    for (const char* f : {"::/u-boot.bin", "::/broadcom/bcm2837-rpi-3-b.dtb",
+                          "::/bcm2837-rpi-3-b.dtb"}) {
+      auto found = RunCommand({"mdir", "-b", "-i", fat3, f}, {"MTOOLS_SKIP_CHECK=1"});
+      CHECK(found.exit_code == 0);
+    }
+  }
+  // rpi3 on QEMU's raspi3b: U-Boot from the SD card's firmware partition
+  // reads extlinux.conf and the board's device tree, starts the kernel,
+  // cairn's initramfs finds the root on the SD card, and systemd starts.
+  {
+    auto run = Cairn({"-v", "run", (SourceDir() / "images" / "device.yaml").string(), "-o",
+                      out.string(), "--board", "rpi3", "--check", "Welcome to Debian GNU/Linux",
+                      "--timeout", "500"});
+    INFO(run.err.substr(run.err.size() > 6000 ? run.err.size() - 6000 : 0));
+    CHECK(run.exit_code == 0);
+    for (const char* line : {"U-Boot 2023.01", "Found /extlinux/extlinux.conf",
+                             "Retrieving file: /broadcom/bcm2837-rpi-3-b.dtb", "Starting kernel",
+                             "cairn-initramfs: switching to root LABEL=root"})
+      CHECK(run.err.find(line) != std::string::npos);
+    CHECK(run.err.find("Unable to read file") == std::string::npos);
   }
   // The systemd image boots on qemu-x86_64 until systemd starts the login prompts.
   {

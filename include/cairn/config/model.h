@@ -181,6 +181,9 @@ struct Layout {
 
 struct Bootloader {
   LString type;  ///< systemd-boot, grub-efi, uki, u-boot-extlinux, rpi-firmware
+  /// u-boot-extlinux: the U-Boot build, /usr/lib/u-boot/<name>/u-boot.bin
+  /// (qemu_arm64, rpi_3, ...); "" picks it from the first device tree.
+  LString uboot;
   std::map<std::string, PackageList> packages;  ///< bootloader packages by source
   SourceLoc loc;
 };
@@ -196,7 +199,10 @@ struct KernelSettings {
 struct QemuSettings {
   LString machine;   ///< q35, virt, raspi3b, ...
   LString cpu;       ///< max, cortex-a72, ...
-  LString firmware;  ///< ovmf, aavmf, none, or a path
+  /// ovmf, aavmf, none, a path, or u-boot: the u-boot.bin on the disk's boot
+  /// partition (-bios on virt; -kernel on raspi machines, which cannot run
+  /// the Pi's GPU firmware)
+  LString firmware;
   LString memory;    ///< "1G"
   std::vector<LString> extra_args;
   SourceLoc loc;
@@ -218,6 +224,18 @@ struct Board {
   std::vector<InlineFile> files;
   Layout layout;
   QemuSettings qemu;
+  SourceLoc loc;
+};
+
+/// cairn: one extra build output (`outputs:`), written per target (board or
+/// arch) beside the OCI layout.
+struct Output {
+  LString type;         ///< squashfs, cpio or disk
+  LString compression;  ///< squashfs: gzip/xz/zstd/lz4/lzo; cpio: gzip/zstd/none
+  std::optional<int> level;  ///< compression level; unset: the tool's default
+  LString layer;        ///< squashfs: one cairn layer instead of the merged root
+  LString contents;     ///< cpio: root (the whole root, to run from RAM) or initramfs
+  LString format;       ///< disk: raw or qcow2
   SourceLoc loc;
 };
 
@@ -244,6 +262,7 @@ struct Image {
   /// <project>/boards or paths). Loaded into stack/board_defs by LoadImage.
   std::vector<LString> layers;
   std::vector<LString> boards;
+  std::vector<Output> outputs;  ///< cairn: extra outputs; the OCI layout is always written
   /// cairn: `base:` another image (name under <project>/images or a path)
   /// whose whole stack this image's layers go on, so the lower OCI layers are
   /// the base's, byte for byte.

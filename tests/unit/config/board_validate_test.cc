@@ -107,7 +107,7 @@ TEST_CASE("board enums are checked with a suggestion", "[config][validate][board
                             "              ^\n"
                             "hint: did you mean 'ovmf'?");
     Error far = BoardError(p, "arch: x86_64\nqemu:\n  firmware: bios\n");
-    CHECK(far.hint() == "expected 'ovmf', 'aavmf', 'none' or an absolute path");
+    CHECK(far.hint() == "expected 'ovmf', 'aavmf', 'u-boot', 'none' or an absolute path");
   }
   SECTION("device tree") {
     Error e = BoardError(p, "arch: aarch64\ndevice-trees: [/boot/dtbs/x.dtb]\n");

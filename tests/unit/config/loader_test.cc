@@ -48,8 +48,8 @@ TEST_CASE("unknown key without a near match lists the expected keys", "[config][
             "  ^\n"
             "hint: expected one of 'name', 'description', 'include', 'contents', 'archs', "
             "'accounts', 'entrypoint', 'cmd', 'stop-signal', 'work-dir', 'environment', "
-            "'annotations', 'volumes', 'paths', 'files', 'base', 'layers', 'boards', 'vcs-url' "
-            "or 'layering'");
+            "'annotations', 'volumes', 'paths', 'files', 'base', 'layers', 'boards', "
+            "'outputs', 'vcs-url' or 'layering'");
 }
 
 TEST_CASE("a mapping where a list is expected is a located type error", "[config][loader]") {
