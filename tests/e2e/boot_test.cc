@@ -141,8 +141,9 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
     WARN("not running as root: the second build runs as this user, not as 65534");
     as_user = {CAIRN_BINARY};
   }
-  for (const auto& a : {"build", DemoBoot().c_str(), "--cache-dir", cache.c_str(), "-o",
-                        again.c_str(), "--offline"})
+  for (const std::string& a : {std::string("build"), DemoBoot().string(),
+                               std::string("--cache-dir"), cache.string(), std::string("-o"),
+                               again.string(), std::string("--offline")})
     as_user.push_back(a);
   auto second = RunCommand(as_user, {"HOME=" + unprivileged.path().string(),
                                      "TMPDIR=" + unprivileged.path().string()});

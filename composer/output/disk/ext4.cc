@@ -137,6 +137,10 @@ Status BuildExt4(const rootfs::Tree& tree, const Region& region, const Ext4Optio
 
   internal::ToolRun fix{.env = internal::ToolEnv(o.epoch)};
   fix.args = {"-w", "-f", "-", fmt::format("{}?offset={}", region.image.string(), region.offset)};
+  // The superblock's lifetime-writes counter records how much mke2fs and
+  // debugfs wrote, which differs with who runs them (as root, fewer owners
+  // need fixing). Zero it: libext2fs only adds to a non-zero counter.
+  script.text += "ssv kbytes_written 0\n";
   fix.stdin_data = std::move(script.text);
   CAIRN_ASSIGN_OR_RETURN(ProcessResult fixed,
                          internal::RunToolRaw(internal::kDebugfs, fix, o.reporter, &used));
