@@ -17,6 +17,15 @@ inline std::filesystem::path WriteDecl(const testing::ScratchDir& dir, const std
   return p;
 }
 
+/// `e` rendered, with the path of the scratch declaration `name` shown as "F".
+inline std::string RenderedAsF(const Error& e, const testing::ScratchDir& dir,
+                               const std::string& name = "image.yaml") {
+  std::string out = e.Render();
+  const std::string path = (dir.path() / name).string();
+  for (size_t at; (at = out.find(path)) != std::string::npos;) out.replace(at, path.size(), "F");
+  return out;
+}
+
 inline Result<Image> LoadText(const testing::ScratchDir& dir, const std::string& text,
                               const std::string& name = "image.yaml") {
   return LoadImage(WriteDecl(dir, name, text));

@@ -12,12 +12,6 @@ namespace {
 using test::LoadText;
 using test::WriteDecl;
 
-std::string Scrub(std::string out, const testing::ScratchDir& dir) {
-  std::string path = (dir.path() / "image.yaml").string();
-  for (size_t at; (at = out.find(path)) != std::string::npos;) out.replace(at, path.size(), "F");
-  return out;
-}
-
 constexpr const char* kDebian =
     "contents:\n"
     "  debian:\n"
@@ -102,7 +96,7 @@ TEST_CASE("Debian declaration errors are located", "[config][debian]") {
   SECTION("unknown key with a suggestion") {
     auto img = LoadText(dir, "contents:\n  debian:\n    sources: []\n    recomends: true\n");
     REQUIRE_FALSE(img.ok());
-    CHECK(Scrub(img.error().Render(), dir) ==
+    CHECK(test::RenderedAsF(img.error(), dir) ==
           "F:4:5: error: unknown key 'recomends' in 'contents.debian'\n"
           "      recomends: true\n"
           "      ^\n"
@@ -111,7 +105,7 @@ TEST_CASE("Debian declaration errors are located", "[config][debian]") {
   SECTION("a source without suites") {
     auto img = LoadText(dir, "contents:\n  debian:\n    sources:\n      - components: [main]\n");
     REQUIRE_FALSE(img.ok());
-    CHECK(Scrub(img.error().Render(), dir) ==
+    CHECK(test::RenderedAsF(img.error(), dir) ==
           "F:4:9: error: 'contents.debian.sources[0]' names no suites\n"
           "        - components: [main]\n"
           "          ^\n"
@@ -127,7 +121,7 @@ TEST_CASE("Debian declaration errors are located", "[config][debian]") {
     REQUIRE(img.ok());
     Status s = Validate(*img);
     REQUIRE_FALSE(s.ok());
-    CHECK(Scrub(s.error().Render(), dir) ==
+    CHECK(test::RenderedAsF(s.error(), dir) ==
           "F:2:18: error: an image takes its packages either from APK repositories or from "
           "Debian sources, not both\n"
           "    repositories: [https://example.com/alpine/main]\n"
@@ -143,7 +137,7 @@ TEST_CASE("Debian declaration errors are located", "[config][debian]") {
     REQUIRE(img.ok());
     Status s = Validate(*img);
     REQUIRE_FALSE(s.ok());
-    CHECK(Scrub(s.error().Render(), dir) ==
+    CHECK(test::RenderedAsF(s.error(), dir) ==
           "F:3:25: error: 'bookworm/updates' is not a suite or component name\n"
           "      sources: [{suites: [bookworm/updates]}]\n"
           "                          ^");

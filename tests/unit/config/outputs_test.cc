@@ -23,10 +23,7 @@ std::string OutputsError(const std::string& outputs) {
   Status s = img.ok() ? Validate(*img) : Status(img.error());
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code() == Code::kConfig);
-  std::string out = s.error().Render();
-  std::string path = (dir.path() / "image.yaml").string();
-  for (size_t at; (at = out.find(path)) != std::string::npos;) out.replace(at, path.size(), "F");
-  return out;
+  return test::RenderedAsF(s.error(), dir);
 }
 
 TEST_CASE("outputs: a type alone or a mapping with its options", "[config][outputs]") {

@@ -24,20 +24,14 @@ std::string ValidateError(const std::string& text) {
   Status s = Validate(*img);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code() == Code::kConfig);
-  std::string out = s.error().Render();
-  std::string path = (dir.path() / "image.yaml").string();
-  for (size_t at; (at = out.find(path)) != std::string::npos;) out.replace(at, path.size(), "F");
-  return out;
+  return test::RenderedAsF(s.error(), dir);
 }
 
 std::string LoadErrorText(const std::string& text) {
   testing::ScratchDir dir("config-load");
   auto img = LoadText(dir, text);
   REQUIRE_FALSE(img.ok());
-  std::string out = img.error().Render();
-  std::string path = (dir.path() / "image.yaml").string();
-  for (size_t at; (at = out.find(path)) != std::string::npos;) out.replace(at, path.size(), "F");
-  return out;
+  return test::RenderedAsF(img.error(), dir);
 }
 
 TEST_CASE("a complete declaration validates", "[config][validate]") {
