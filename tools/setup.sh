@@ -8,7 +8,8 @@ PKGS="build-essential cmake ninja-build pkg-config git
   squashfs-tools umoci skopeo jq openssl time gpgv gpg gpg-agent debian-archive-keyring mmdebstrap qemu-user
   xz-utils zstd lz4 bzip2 systemd fakeroot liblzma-dev libpam-systemd libpam-cap kmod
   e2fsprogs dosfstools mtools fdisk qemu-utils cpio dpkg binutils
-  qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 binutils-aarch64-linux-gnu"
+  qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 binutils-aarch64-linux-gnu
+  linux-image-cloud-amd64"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -78,6 +78,13 @@ const std::vector<VerbSpec>& AllVerbs() {
        "without networking and exits 0 when MARKER appears on the console, non-zero with\n"
        "the console's last lines on timeout or when the boot fails.",
        {"output", "board", "check", "timeout"}, 1, 1},
+      {"inspect", "DISK", "show what a disk image holds: partitions, boot entries, OS, packages",
+       "Reads DISK (raw; qcow2 when named *.qcow2) read-only through the libguestfs\n"
+       "appliance (one launch, ~20-40 s under TCG) and prints the partition table, each\n"
+       "filesystem, its boot entries (systemd-boot, GRUB, extlinux), EFI binaries,\n"
+       "Raspberry Pi config.txt/cmdline.txt and, for root filesystems, the OS and its\n"
+       "dpkg and apk packages; JSON with --json.",
+       {"json"}, 1, 1},
       {"version", "", "print cairn's version", "", {"json"}, 0, 0},
       {"help", "[VERB]", "show help", "", {}, 0, 1},
   };

@@ -13,6 +13,7 @@ Status RunVerb(const Invocation& inv, Reporter& reporter) {
   if (v == "validate") return RunValidate(inv, reporter);
   if (v == "version") return RunVersion(inv, reporter);
   if (v == "run") return RunRun(inv, reporter);
+  if (v == "inspect") return RunInspect(inv, reporter);
   return RunHelp(inv, reporter);
 }
 

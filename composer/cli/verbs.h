@@ -19,6 +19,7 @@ Status RunList(const Invocation& inv, Reporter& reporter);
 Status RunValidate(const Invocation& inv, Reporter& reporter);
 Status RunVersion(const Invocation& inv, Reporter& reporter);
 Status RunRun(const Invocation& inv, Reporter& reporter);
+Status RunInspect(const Invocation& inv, Reporter& reporter);
 Status RunHelp(const Invocation& inv, Reporter& reporter);
 
 }  // namespace cairn::cli

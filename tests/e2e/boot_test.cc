@@ -312,6 +312,22 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and
                       cmdline.string()}).exit_code == 0);
   CHECK(ReadText(cmdline) == "console=ttyS0,115200 root=LABEL=root rw rootwait rootfstype=ext4");
 
+  // cairn inspect (libguestfs) reads the qcow2 disk back: GPT, the ESP's UKI,
+  // the root's OS and as many installed dpkg packages as the build installed.
+  auto inspect = Cairn({"inspect", "--json", qcow2.string()});
+  INFO(inspect.err);
+  REQUIRE(inspect.exit_code == 0);
+  fs::path report = scratch.path() / "inspect.json";
+  WriteText(report, inspect.out);
+  CHECK(Jq(".table", report) == "gpt");
+  CHECK(Jq("[.partitions[].filesystem.efi_binaries[]? | select(.uki) | .path] | .[0]", report) ==
+        "/EFI/BOOT/BOOTX64.EFI");
+  CHECK(Jq(".partitions[1].filesystem.label", report) == "root");
+  CHECK_THAT(Jq(".partitions[1].filesystem.os.pretty_name", report),
+             Catch::Contains("Debian GNU/Linux 12"));
+  CHECK(Jq(".partitions[1].filesystem.os.dpkg | length", report) ==
+        Jq(".archs[0].packages", result));
+
   // OVMF starts the UKI; the stub hands the kernel its initrd and command line.
   auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
                     "--timeout", "300"});
