@@ -10,5 +10,5 @@ cd "$(dirname "$0")/.."
 ./tools/build.sh
 build/cairn build images/demo-boot.yaml "$@"
 build/cairn run images/demo-boot.yaml --board qemu-x86_64 --check "cairn-demo: system started" --timeout 600
-echo "outputs: out/demo-boot/disk/qemu-{x86_64,aarch64}.img (bootable disks), out/demo-boot/oci (OCI layout)," \
+echo "outputs: out/demo-boot/disk/qemu-{x86_64,aarch64,aarch64-uboot}.img (bootable disks), out/demo-boot/oci (OCI layout)," \
   "out/demo-boot/sbom (SPDX), out/demo-boot/cairn.lock" >&2
