@@ -461,6 +461,15 @@ const FilesystemReport& FsOf(const DiskReport& r, int number) {
   return r.partitions[number - 1].filesystem;
 }
 
+// Where the report puts a partition, as WriteDiskImage planned it.
+void CheckPlacement(const PartitionPlan& want, const PartitionReport& got) {
+  CHECK(got.number == want.number);
+  CHECK(got.start == want.offset);
+  CHECK(got.size == want.size);
+  CHECK(got.type == want.type);
+  CHECK(got.part_uuid == want.part_uuid);
+}
+
 TEST_CASE(
     "InspectDisk reads a GPT disk back: table, ids, boot entry, OS and "
     "packages",
@@ -524,12 +533,8 @@ TEST_CASE(
     const PartitionReport& got = r.partitions[i];
     const auto& sf = table["partitions"][i];
     INFO("partition " << want.spec.name);
-    CHECK(got.number == want.number);
-    CHECK(got.start == want.offset);
-    CHECK(got.size == want.size);
-    CHECK(got.type == want.type);
+    CheckPlacement(want, got);
     CHECK(got.name == want.spec.name);
-    CHECK(got.part_uuid == want.part_uuid);
     CHECK_FALSE(got.bootable);
     CHECK(got.filesystem.label == want.label);
     CHECK(got.filesystem.uuid == want.fs_uuid);
@@ -644,11 +649,7 @@ TEST_CASE(
     const PartitionReport& got = r.partitions[i];
     const auto& sf = table["partitions"][i];
     INFO("partition " << want.spec.name);
-    CHECK(got.number == want.number);
-    CHECK(got.start == want.offset);
-    CHECK(got.size == want.size);
-    CHECK(got.type == want.type);
-    CHECK(got.part_uuid == want.part_uuid);
+    CheckPlacement(want, got);
     CHECK(got.name.empty());
     CHECK(sf["start"].get<uint64_t>() * 512 == got.start);
     CHECK(sf["type"] == (got.type[0] == '0' ? got.type.substr(1) : got.type));
