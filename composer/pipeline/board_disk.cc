@@ -72,23 +72,6 @@ Status CopyInto(const rootfs::Tree& root, std::string_view from, rootfs::Tree& t
 
 std::string EfiArch(const std::string& arch) { return arch == "aarch64" ? "aa64" : "x64"; }
 
-// The bytes of the regular file at `path` in `root` (links followed).
-Result<std::string> ReadTreeFile(const rootfs::Tree& root, std::string_view path) {
-  CAIRN_ASSIGN_OR_RETURN(std::string real, root.Resolve(path));
-  const rootfs::Node* n = root.Find(real);
-  if (!n || n->meta.type != rootfs::FileType::kRegular)
-    return NotFoundError(fmt::format("the image has no file '/{}'", path));
-  std::string bytes(n->meta.size, '\0');
-  size_t at = 0;
-  while (at < bytes.size()) {
-    CAIRN_ASSIGN_OR_RETURN(size_t got,
-                           root.store().ReadAt(n->content, at, bytes.data() + at, bytes.size() - at));
-    if (got == 0) return IntegrityError(fmt::format("'/{}' is shorter than its size", path));
-    at += got;
-  }
-  return bytes;
-}
-
 // A unified kernel image (systemd's stub + kernel, initrd, command line and
 // os-release) as the firmware's default loader: no boot loader, one file to
 // sign, the command line sealed in it.
@@ -98,18 +81,18 @@ Status AddUki(const BoardDiskRequest& req, const Kernel& kernel, const std::stri
   const std::string& arch = board.arch.value;
   CAIRN_ASSIGN_OR_RETURN(std::string stub_path, uki::StubPath(arch));
   uki::UkiInputs in;
-  auto stub = ReadTreeFile(*req.root, stub_path);
+  auto stub = req.root->ReadFile(stub_path);
   if (!stub.ok())
     return std::move(stub).error().Hint(
         "the 'uki' bootloader needs systemd's EFI stub: add systemd-boot-efi to the board's "
         "bootloader packages");
   in.stub = std::move(*stub);
-  CAIRN_ASSIGN_OR_RETURN(in.kernel, ReadTreeFile(*req.root, kernel.vmlinuz));
+  CAIRN_ASSIGN_OR_RETURN(in.kernel, req.root->ReadFile(kernel.vmlinuz));
   in.initrd = initrd;
   in.cmdline = cmdline;
   in.uname = kernel.version;
   for (const char* os : {"etc/os-release", "usr/lib/os-release"}) {
-    auto text = ReadTreeFile(*req.root, os);
+    auto text = req.root->ReadFile(os);
     if (text.ok()) {
       in.os_release = std::move(*text);
       break;
