@@ -359,7 +359,7 @@ Result<std::vector<Output>> ParseOutputs(const YamlFile& f, const YAML::Node& no
           }));
       if (!o.type.loc.known())
         return ConfigError(o.loc, "output without a 'type'")
-            .Hint("expected 'type: squashfs', 'type: cpio' or 'type: disk'");
+            .Hint("expected 'type: squashfs', 'type: erofs', 'type: cpio' or 'type: disk'");
     } else {
       return WrongType(f, item, "outputs[]", "an output type or a mapping with 'type'");
     }

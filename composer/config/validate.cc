@@ -376,26 +376,51 @@ Status CheckLayout(const Board& board) {
   return {};
 }
 
-const std::vector<std::string> kOutputTypes = {"squashfs", "cpio", "disk"};
+const std::vector<std::string> kOutputTypes = {"squashfs", "erofs", "cpio", "disk"};
 const std::vector<std::string> kSquashfsCompressors = {"gzip", "xz", "zstd", "lz4", "lzo"};
+// What Debian 12's mkfs.erofs and kernel both support.
+const std::vector<std::string> kErofsCompressors = {"lz4hc", "lz4", "none"};
+constexpr int kMaxLz4hcLevel = 12;
 const std::vector<std::string> kCpioCompressors = {"gzip", "zstd", "none"};
 const std::vector<std::string> kCpioContents = {"root", "initramfs"};
 const std::vector<std::string> kDiskFormats = {"raw", "qcow2"};
 
 // An error when `v` is set on an output whose type does not take it.
-Status OnlyFor(const Output& o, const LString& v, std::string_view key, std::string_view type) {
-  if (!v.loc.known() || o.type.value == type) return {};
-  return ConfigError(v.loc, fmt::format("'{}' is an option of '{}' outputs, not of '{}'", key, type,
-                                        o.type.value));
+Status OnlyFor(const Output& o, const LString& v, std::string_view key,
+               std::initializer_list<std::string_view> types) {
+  if (!v.loc.known() || std::find(types.begin(), types.end(), o.type.value) != types.end())
+    return {};
+  return ConfigError(v.loc, fmt::format("'{}' is an option of '{}' outputs, not of '{}'", key,
+                                        fmt::join(types, "' and '"), o.type.value));
+}
+
+const std::vector<std::string>& CompressorsOf(const Output& o) {
+  if (o.type.value == "squashfs") return kSquashfsCompressors;
+  if (o.type.value == "erofs") return kErofsCompressors;
+  return kCpioCompressors;
+}
+
+// Levels: lz4hc's are 0..12 (the parser allowed 1..22 for every type); lz4
+// and "none" take none.
+Status CheckErofsLevel(const Output& o) {
+  if (o.type.value != "erofs" || !o.level) return {};
+  if (!o.compression.value.empty() && o.compression.value != "lz4hc")
+    return ConfigError(o.compression.loc,
+                       fmt::format("erofs compression '{}' takes no level", o.compression.value))
+        .Hint("only lz4hc (the default) has levels");
+  if (*o.level > kMaxLz4hcLevel)
+    return ConfigError(o.loc, fmt::format("erofs lz4hc level {} is out of range (1..{})", *o.level,
+                                          kMaxLz4hcLevel));
+  return {};
 }
 
 Status CheckOutputs(const Image& image) {
   const Output* disk = nullptr;
   for (const Output& o : image.outputs) {
     CAIRN_TRY(CheckEnum(o.type, "output type", kOutputTypes));
-    CAIRN_TRY(OnlyFor(o, o.layer, "layer", "squashfs"));
-    CAIRN_TRY(OnlyFor(o, o.contents, "contents", "cpio"));
-    CAIRN_TRY(OnlyFor(o, o.format, "format", "disk"));
+    CAIRN_TRY(OnlyFor(o, o.layer, "layer", {"squashfs"}));
+    CAIRN_TRY(OnlyFor(o, o.contents, "contents", {"cpio"}));
+    CAIRN_TRY(OnlyFor(o, o.format, "format", {"disk"}));
     if (o.type.value == "disk") {
       if (o.compression.loc.known() || o.level)
         return ConfigError(o.loc, "a disk output takes no compression (use format: qcow2)");
@@ -409,7 +434,8 @@ Status CheckOutputs(const Image& image) {
     }
     if (o.compression.loc.known())
       CAIRN_TRY(CheckEnum(o.compression, fmt::format("{} compression", o.type.value),
-                          o.type.value == "squashfs" ? kSquashfsCompressors : kCpioCompressors));
+                          CompressorsOf(o)));
+    CAIRN_TRY(CheckErofsLevel(o));
     if (o.contents.loc.known()) CAIRN_TRY(CheckEnum(o.contents, "cpio contents", kCpioContents));
     if (o.type.value == "cpio" && o.contents.value == "initramfs" && image.boards.empty())
       return ConfigError(o.contents.loc, "a generated initramfs needs a board with a kernel")

@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 
+#include "cairn/disk/erofs.h"
+#include "cairn/disk/ids.h"
 #include "cairn/disk/image.h"
 #include "cairn/file_util.h"
 #include "cairn/initramfs/minimal.h"
@@ -114,9 +116,13 @@ bool HasOption(const std::vector<std::string>& cmdline, std::string_view key) {
                      [&](const std::string& w) { return w.rfind(key, 0) == 0; });
 }
 
+// Root filesystems built as a read-only image file (squashfs, erofs) rather
+// than in place from the tree.
+bool IsImageFs(std::string_view fs) { return fs == "squashfs" || fs == "erofs"; }
+
 // Modules an initramfs may need to reach a root on the machines cairn's
 // boards describe; those the kernel lacks are skipped, built-in ones cost nothing.
-std::vector<std::string> CandidateModules(const std::string& arch, bool squashfs_root) {
+std::vector<std::string> CandidateModules(const std::string& arch, std::string_view root_fs) {
   std::vector<std::string> m = {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ext4"};
   if (arch == "x86_64") {
     for (const char* x : {"ahci", "nvme"}) m.push_back(x);
@@ -126,16 +132,19 @@ std::vector<std::string> CandidateModules(const std::string& arch, bool squashfs
     for (const char* x : {"virtio_mmio", "sdhci_iproc", "bcm2835", "mmc_block", "nvme"})
       m.push_back(x);
   }
-  if (squashfs_root)
-    for (const char* x : {"squashfs", "overlay"}) m.push_back(x);
+  // A read-only image root sits below a writable overlay.
+  if (IsImageFs(root_fs)) {
+    m.push_back(std::string(root_fs));
+    m.push_back("overlay");
+  }
   return m;
 }
 
 // The initramfs image (gzip'ed newc cpio) for `kernel`, as bytes.
 Result<std::string> BuildInitrd(const BoardDiskRequest& req, const Kernel& kernel,
-                                bool squashfs_root) {
+                                std::string_view root_fs) {
   std::vector<std::string> modules;
-  for (const auto& m : CandidateModules(req.board->arch.value, squashfs_root))
+  for (const auto& m : CandidateModules(req.board->arch.value, root_fs))
     if (initramfs::ModuleClosure(*req.root, kernel.version, {m}).ok()) modules.push_back(m);
   initramfs::MinimalInitramfsSpec spec;
   spec.kernel_version = kernel.version;
@@ -308,6 +317,22 @@ Result<disk::PartitionRole> RoleOf(const config::Partition& p) {
 
 }  // namespace
 
+// The root as a read-only image file for a raw partition.
+Status WriteRootImage(const BoardDiskRequest& req, const std::string& root_fs,
+                      const std::string& partition, const fs::path& file) {
+  if (root_fs == "erofs") {
+    disk::ErofsOptions eo;
+    eo.epoch = req.epoch;
+    eo.uuid = disk::DeriveUuid(req.seed, "erofs", partition);
+    eo.work_dir = req.work_dir;
+    eo.reporter = req.reporter;
+    return disk::WriteErofs(*req.root, file, eo);
+  }
+  squashfs::SquashfsOptions so;
+  so.epoch = req.epoch;
+  return squashfs::WriteSquashfs(*req.root, file, so);
+}
+
 Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   const config::Board& board = *req.board;
   const config::Layout& layout = board.layout;
@@ -330,12 +355,19 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
     const std::string& fsname = p.filesystem.value;
     if (fsname == "vfat") s.filesystem = disk::Filesystem::kVfat;
     else if (fsname == "ext4") s.filesystem = disk::Filesystem::kExt4;
-    else if (fsname == "squashfs") s.filesystem = disk::Filesystem::kRaw;
+    else if (IsImageFs(fsname) && p.role.value == "root" && p.slot.value != "b")
+      s.filesystem = disk::Filesystem::kRaw;
+    else if (IsImageFs(fsname))
+      return ConfigError(p.filesystem.loc,
+                         fmt::format("a {} partition holds the root image: only the (first) "
+                                     "root partition can be {}",
+                                     fsname, fsname))
+          .Hint("use ext4 for data partitions, or none for a second root slot");
     else if (fsname == "none" || fsname.empty()) s.filesystem = disk::Filesystem::kNone;
     else
       return ConfigError(p.filesystem.loc,
                          fmt::format("filesystem '{}' cannot be written yet (vfat, ext4, "
-                                     "squashfs or none)",
+                                     "squashfs, erofs or none)",
                                      fsname));
     // "rest" needs a disk size the board does not give: the partition gets
     // what its contents need, and grows on the device (resize2fs, growfs).
@@ -353,35 +385,37 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
                                                board.name.value));
   // U-Boot's distro boot scans the partitions flagged bootable first.
   if (dl.table == disk::TableType::kMbr) dl.partitions[*boot_index].bootable = true;
-  const bool squashfs_root = dl.partitions[*root_index].filesystem == disk::Filesystem::kRaw;
+  const std::string root_fs = layout.partitions[*root_index].filesystem.value;
+  const bool image_root = IsImageFs(root_fs);
   const std::string root_label = disk::EffectiveLabel(dl.partitions[*root_index]);
   const std::string boot_label = disk::EffectiveLabel(dl.partitions[*boot_index]);
 
   std::vector<std::string> cmdline;
   for (const auto& w : board.kernel.cmdline) cmdline.push_back(w.value);
   for (const auto& w : req.extra_cmdline) cmdline.push_back(w);
-  // squashfs has no label or UUID to find it by, and the kernel does not show
-  // GPT partition names to the initramfs: the board must name the device.
+  // squashfs and erofs (mkfs.erofs 1.5) have no label, busybox's findfs
+  // cannot read their UUIDs, and the kernel does not show GPT partition
+  // names to the initramfs: the board must name the device.
   for (const auto& w : cmdline)
-    if (squashfs_root && w.rfind("root=", 0) == 0 && w.rfind("root=/dev/", 0) != 0)
+    if (image_root && w.rfind("root=", 0) == 0 && w.rfind("root=/dev/", 0) != 0)
       return ConfigError(layout.loc,
-                         fmt::format("board '{}': a squashfs root cannot be found by '{}' (it has "
-                                     "no label or UUID)",
-                                     board.name.value, w))
+                         fmt::format("board '{}': a {} root cannot be found by '{}' (it has "
+                                     "no label)",
+                                     board.name.value, root_fs, w))
           .Hint("name the device in the board's kernel cmdline, e.g. root=/dev/vda2");
   if (!HasOption(cmdline, "root=")) {
-    if (squashfs_root)
-      return ConfigError(layout.loc, fmt::format("board '{}': a squashfs root needs root=/dev/... "
+    if (image_root)
+      return ConfigError(layout.loc, fmt::format("board '{}': a {} root needs root=/dev/... "
                                                  "in the kernel cmdline (it has no label)",
-                                                 board.name.value));
+                                                 board.name.value, root_fs));
     cmdline.push_back("root=LABEL=" + root_label);
   }
   if (!HasOption(cmdline, "rootfstype="))
-    cmdline.push_back(std::string("rootfstype=") + (squashfs_root ? "squashfs" : "ext4"));
-  if (squashfs_root && !HasOption(cmdline, "cairn.overlay=")) cmdline.push_back("cairn.overlay=tmpfs");
+    cmdline.push_back("rootfstype=" + (image_root ? root_fs : std::string("ext4")));
+  if (image_root && !HasOption(cmdline, "cairn.overlay=")) cmdline.push_back("cairn.overlay=tmpfs");
   const std::string cmdline_text = fmt::format("{}", fmt::join(cmdline, " "));
 
-  CAIRN_ASSIGN_OR_RETURN(std::string initrd, BuildInitrd(req, kernel, squashfs_root));
+  CAIRN_ASSIGN_OR_RETURN(std::string initrd, BuildInitrd(req, kernel, root_fs));
   CAIRN_ASSIGN_OR_RETURN(auto boot_store, rootfs::ContentStore::Create(req.work_dir));
   rootfs::Tree boot(*boot_store);
   const bool pi_firmware = layout.partitions[*boot_index].role.value == "firmware";
@@ -393,17 +427,15 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(auto empty_store, rootfs::ContentStore::Create(req.work_dir));
   rootfs::Tree empty(*empty_store);
   disk::PartitionContents contents;
-  fs::path squashfs_file = req.work_dir / "root.squashfs";
+  const fs::path image_file = req.work_dir / ("root." + root_fs);
   for (size_t i = 0; i < dl.partitions.size(); ++i) {
     const disk::PartitionSpec& s = dl.partitions[i];
     if (s.filesystem == disk::Filesystem::kNone) continue;
     if (i == *boot_index) {
       contents[s.name] = {.tree = &boot};
-    } else if (i == *root_index && squashfs_root) {
-      squashfs::SquashfsOptions so;
-      so.epoch = req.epoch;
-      CAIRN_TRY(squashfs::WriteSquashfs(*req.root, squashfs_file, so));
-      contents[s.name] = {.image = squashfs_file};
+    } else if (i == *root_index && image_root) {
+      CAIRN_TRY(WriteRootImage(req, root_fs, s.name, image_file));
+      contents[s.name] = {.image = image_file};
     } else if (i == *root_index) {
       contents[s.name] = {.tree = req.root};
     } else {
@@ -423,11 +455,14 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
 
 Result<std::string> BoardInitramfs(const BoardDiskRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(Kernel kernel, FindKernel(*req.board, *req.root));
-  bool squashfs_root = false;
+  std::string root_fs = "ext4";
   for (const auto& p : req.board->layout.partitions)
-    if (p.role.value == "root") squashfs_root = squashfs_root || p.filesystem.value == "squashfs";
+    if (p.role.value == "root" && p.slot.value != "b") {
+      root_fs = p.filesystem.value;
+      break;
+    }
   CAIRN_TRY(MakeDirs(req.work_dir));
-  return BuildInitrd(req, kernel, squashfs_root);
+  return BuildInitrd(req, kernel, root_fs);
 }
 
 }  // namespace cairn::pipeline

@@ -723,7 +723,9 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       for (const auto& l : target.layers) er.layer_names.push_back(l.spec.name);
       er.tree = &tree;
       er.epoch = epoch;
+      er.seed = img.manifest.digest;
       er.staging = req.staging;
+      er.work_dir = work.path;
       if (target.board) {
         er.board.board = target.board;
         er.board.root = &tree;

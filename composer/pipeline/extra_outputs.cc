@@ -1,4 +1,4 @@
-// WriteExtraOutputs: squashfs and cpio files from the final tree; see
+// WriteExtraOutputs: squashfs, erofs and cpio files from the final tree; see
 // extra_outputs.h.
 #include "pipeline/extra_outputs.h"
 
@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <set>
 
+#include "cairn/disk/erofs.h"
+#include "cairn/disk/ids.h"
 #include "cairn/file_util.h"
 #include "cairn/initramfs/cpio.h"
 #include "cairn/squashfs/squashfs.h"
@@ -48,6 +50,18 @@ Status WriteSquashfsOutput(const ExtraOutputsRequest& req, const config::Output&
   return squashfs::WriteSquashfs(*req.tree, file, so);
 }
 
+Status WriteErofsOutput(const ExtraOutputsRequest& req, const config::Output& o,
+                        const fs::path& file) {
+  disk::ErofsOptions eo;
+  eo.epoch = req.epoch;
+  eo.uuid = disk::DeriveUuid(req.seed, "erofs-output", req.target);
+  if (!o.compression.value.empty()) eo.compression = o.compression.value;
+  eo.level = o.level;
+  eo.work_dir = req.work_dir;
+  eo.reporter = req.reporter;
+  return disk::WriteErofs(*req.tree, file, eo);
+}
+
 // The whole root as an initramfs: the kernel runs /init from it and never
 // looks for a root device, so a root with only /sbin/init gets an /init
 // symlink (in a layer of its own on top, after every other output is written).
@@ -83,6 +97,8 @@ Result<std::vector<std::string>> WriteExtraOutputs(const ExtraOutputsRequest& re
     if (type == "squashfs") {
       rel = fmt::format("squashfs/{}{}.squashfs", req.target,
                         o->layer.value.empty() ? "" : "-" + o->layer.value);
+    } else if (type == "erofs") {
+      rel = fmt::format("erofs/{}.erofs", req.target);
     } else {
       if (!o->compression.value.empty()) {
         CAIRN_ASSIGN_OR_RETURN(cpio_comp, initramfs::ParseCompression(o->compression.value));
@@ -99,6 +115,8 @@ Result<std::vector<std::string>> WriteExtraOutputs(const ExtraOutputsRequest& re
     if (req.reporter) req.reporter->Info(fmt::format("{}: writing {}", req.target, rel));
     if (type == "squashfs") {
       CAIRN_TRY(WriteSquashfsOutput(req, *o, file));
+    } else if (type == "erofs") {
+      CAIRN_TRY(WriteErofsOutput(req, *o, file));
     } else if (o->contents.value == "initramfs") {
       if (!req.board.board)
         return ConfigError(o->loc, fmt::format("{} is not a board: no kernel to make an "

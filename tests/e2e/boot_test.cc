@@ -174,15 +174,18 @@ std::string Replaced(std::string text, const std::string& from, const std::strin
 
 }  // namespace
 
-TEST_CASE("a squashfs root boots read-only under a tmpfs overlay", "[e2e][debian][boot]") {
-  // The demo image on a variant of qemu-x86_64 whose root partition is squashfs.
-  ScratchDir scratch("e2e-boot-squashfs", /*outside_project=*/true);
+TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e][debian][boot]") {
+  // The demo image on a variant of qemu-x86_64 whose root partition is a
+  // squashfs or an erofs image.
+  const std::string fs_type = GENERATE(as<std::string>(), "squashfs", "erofs");
+  SECTION(fs_type) {
+  ScratchDir scratch("e2e-boot-" + fs_type, /*outside_project=*/true);
   const fs::path project = scratch.path() / "project";
   for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
     WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
   std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
   board = Replaced(board, "{role: root, size: 2G, filesystem: ext4, label: root}",
-                   "{role: root, size: 1G, filesystem: squashfs, label: root}");
+                   "{role: root, size: 1G, filesystem: " + fs_type + ", label: root}");
   board = Replaced(board, "root=LABEL=root", "root=/dev/vda2");
   WriteText(project / "boards" / "qemu-x86_64.yaml", board);
   std::string image = ReadText(DemoBoot());
@@ -197,28 +200,47 @@ TEST_CASE("a squashfs root boots read-only under a tmpfs overlay", "[e2e][debian
                       out.string(), "--offline"});
   INFO(build.err);
   REQUIRE(build.exit_code == 0);
-  // The root partition holds a squashfs, as unsquashfs reads it.
-  auto table = RunCommand({"sfdisk", "--json", (out / "disk" / "qemu-x86_64.img").string()});
+  // The root partition holds the image, as the filesystem's own tools read it.
+  const fs::path disk = out / "disk" / "qemu-x86_64.img";
+  auto table = RunCommand({"sfdisk", "--json", disk.string()});
   fs::path table_json = scratch.path() / "table.json";
   WriteText(table_json, table.out);
   const uint64_t start = std::stoull(Jq(".partitiontable.partitions[1].start", table_json)) * 512;
-  auto magic = RunCommand({"sh", "-c", "dd if=" + Q((out / "disk" / "qemu-x86_64.img").string()) +
-                                           " bs=1 skip=" + std::to_string(start) +
-                                           " count=4 status=none"});
-  CHECK(magic.out == "hsqs");
+  const uint64_t size = std::stoull(Jq(".partitiontable.partitions[1].size", table_json)) * 512;
+  const fs::path part = scratch.path() / ("root." + fs_type);
+  REQUIRE(RunCommand({"sh", "-c", "dd if=" + Q(disk.string()) + " of=" + Q(part.string()) +
+                                      " bs=1M iflag=skip_bytes,count_bytes skip=" +
+                                      std::to_string(start) + " count=" + std::to_string(size) +
+                                      " status=none"})
+              .exit_code == 0);
+  if (fs_type == "squashfs") {
+    auto list = RunCommand({"unsquashfs", "-lln", part.string(), "etc/rc.d/S99started"});
+    INFO(list.err);
+    CHECK(list.out.find(" 0/0 ") != std::string::npos);
+    CHECK(list.out.find("squashfs-root/etc/rc.d/S99started\n") != std::string::npos);
+  } else {
+    auto fsck = RunCommand({"fsck.erofs", part.string()});
+    INFO(fsck.out << fsck.err);
+    CHECK(fsck.exit_code == 0);
+    auto busybox = RunCommand({"dump.erofs", "--path=/usr/bin/busybox", part.string()});
+    INFO(busybox.err);
+    CHECK(busybox.out.find("Uid: 0   Gid: 0  Access: 0755") != std::string::npos);
+  }
 
   auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
                     "--timeout", "300"});
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(run.err.find("cairn-initramfs: switching to root /dev/vda2") != std::string::npos);
+  CHECK(run.err.find("rootfstype=" + fs_type) != std::string::npos);
+  }
 }
 
 }  // namespace cairn::e2e
 
 namespace cairn::e2e {
 
-TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and a qcow2 disk",
+TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, cpio, qcow2 disk",
           "[e2e][debian][boot]") {
   // The demo image on a variant of qemu-x86_64 whose bootloader is a unified
   // kernel image, with every kind of extra output declared.
@@ -236,6 +258,7 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and
                    "outputs:\n"
                    "  - squashfs\n"
                    "  - {type: squashfs, layer: core, compression: xz}\n"
+                   "  - {type: erofs, level: 9}\n"
                    "  - {type: cpio, compression: zstd}\n"
                    "  - {type: cpio, contents: initramfs}\n"
                    "  - {type: disk, format: qcow2}");
@@ -252,6 +275,7 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and
   CHECK(Lines(Jq(".archs[0].files[]", result)) ==
         std::vector<std::string>{(out / "squashfs/qemu-x86_64.squashfs").string(),
                                  (out / "squashfs/qemu-x86_64-core.squashfs").string(),
+                                 (out / "erofs/qemu-x86_64.erofs").string(),
                                  (out / "cpio/qemu-x86_64-initramfs.cpio.gz").string(),
                                  (out / "cpio/qemu-x86_64.cpio.zst").string()});
   const fs::path qcow2 = out / "disk" / "qemu-x86_64.qcow2";
@@ -272,6 +296,14 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, cpio and
   CHECK(core.out.size() < merged.out.size());
   auto core_stats = RunCommand({"unsquashfs", "-s", (out / "squashfs/qemu-x86_64-core.squashfs").string()});
   CHECK(core_stats.out.find("Compression xz") != std::string::npos);
+
+  // erofs: the merged root, checked and read by erofs-utils' own tools.
+  const fs::path erofs = out / "erofs/qemu-x86_64.erofs";
+  auto erofs_fsck = RunCommand({"fsck.erofs", erofs.string()});
+  INFO(erofs_fsck.out << erofs_fsck.err);
+  CHECK(erofs_fsck.exit_code == 0);
+  auto started = RunCommand({"dump.erofs", "--path=/etc/rc.d/S99started", erofs.string()});
+  CHECK(started.out.find("regular file") != std::string::npos);
 
   // cpio: the whole root (zstd) with /init added for the kernel to run, and
   // the generated initramfs, as GNU cpio lists them.

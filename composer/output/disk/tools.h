@@ -1,5 +1,6 @@
 // Running the host tools the disk builders use (sfdisk, mke2fs, debugfs,
-// mkfs.vfat, mtools, qemu-img) through RunProcess with a fixed environment.
+// mkfs.vfat, mtools, qemu-img, mkfs.erofs under fakeroot) through RunProcess
+// with a fixed environment.
 //
 // Tools are looked up in PATH and then in /usr/sbin and /sbin (an unprivileged
 // user's PATH often lacks the sbin directories where e2fsprogs and fdisk
@@ -33,6 +34,9 @@ inline constexpr Tool kMkfsVfat{"mkfs.vfat", "dosfstools"};
 inline constexpr Tool kMmd{"mmd", "mtools"};
 inline constexpr Tool kMcopy{"mcopy", "mtools"};
 inline constexpr Tool kQemuImg{"qemu-img", "qemu-utils"};
+inline constexpr Tool kMkfsErofs{"mkfs.erofs", "erofs-utils"};
+inline constexpr Tool kFakeroot{"fakeroot", "fakeroot"};
+inline constexpr Tool kSetfattr{"setfattr", "attr"};
 
 /// The absolute path of the tool, or kTool "'mke2fs' is not installed
 /// (install the Debian package 'e2fsprogs')".

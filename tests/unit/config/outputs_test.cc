@@ -32,10 +32,13 @@ TEST_CASE("outputs: a type alone or a mapping with its options", "[config][outpu
                                "outputs:\n"
                                "  - squashfs\n"
                                "  - {type: squashfs, layer: core, compression: xz, level: 9}\n"
-                               "  - {type: cpio, contents: root, compression: zstd}\n");
+                               "  - {type: cpio, contents: root, compression: zstd}\n"
+                               "  - {type: erofs, level: 12}\n");
   REQUIRE(img.ok());
   REQUIRE(Validate(*img).ok());
-  REQUIRE(img->outputs.size() == 3);
+  REQUIRE(img->outputs.size() == 4);
+  CHECK(img->outputs[3].type.value == "erofs");
+  CHECK(img->outputs[3].level == 12);
   CHECK(img->outputs[0].type.value == "squashfs");
   CHECK(img->outputs[0].compression.value.empty());
   CHECK(img->outputs[1].layer.value == "core");
@@ -49,7 +52,13 @@ TEST_CASE("outputs: misuse is located and says what was expected", "[config][out
   CHECK_THAT(OutputsError("outputs:\n  - iso\n"),
              Catch::StartsWith("F:5:5: error: unknown output type 'iso'"));
   CHECK_THAT(OutputsError("outputs:\n  - iso\n"),
-             Catch::Contains("expected 'squashfs', 'cpio' or 'disk'"));
+             Catch::Contains("expected 'squashfs', 'erofs', 'cpio' or 'disk'"));
+  CHECK_THAT(OutputsError("outputs:\n  - {type: erofs, compression: zstd}\n"),
+             Catch::StartsWith("F:5:32: error: unknown erofs compression 'zstd'"));
+  CHECK_THAT(OutputsError("outputs:\n  - {type: erofs, compression: lz4, level: 3}\n"),
+             Catch::StartsWith("F:5:32: error: erofs compression 'lz4' takes no level"));
+  CHECK_THAT(OutputsError("outputs:\n  - {type: erofs, level: 13}\n"),
+             Catch::StartsWith("F:5:5: error: erofs lz4hc level 13 is out of range (1..12)"));
   CHECK_THAT(OutputsError("outputs:\n  - {type: squashfs, compression: bzip2}\n"),
              Catch::StartsWith("F:5:35: error: unknown squashfs compression 'bzip2'"));
   CHECK_THAT(OutputsError("outputs:\n  - {type: cpio, compression: xz}\n"),

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cairn/disk/erofs.h"
 #include "unit/output/disk/disk_test_util.h"
 
 namespace cairn::disk {
@@ -114,6 +115,39 @@ TEST_CASE("a disk built as an unprivileged user has the tree's owners", "[disk]"
                           {.epoch = kEpoch, .seed = "rootless", .work_dir = dir.path() / "work"});
   REQUIRE(r.ok());
   CHECK(Sha256Of(as_root) == Sha256Of(img));
+}
+
+TEST_CASE("an erofs image built as an unprivileged user equals root's", "[disk][erofs]") {
+  if (::geteuid() != 0) {
+    WARN("not root: the other [erofs] tests already run unprivileged");
+    return;
+  }
+  testing::ScratchDir dir("erofs-rootless", /*outside_project=*/true);
+  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+  fs::permissions(dir.path().parent_path(), fs::perms::others_exec, fs::perm_options::add);
+  auto store = std::move(rootfs::ContentStore::Create(dir.path()).value());
+  rootfs::Tree root(*store);
+  FillRootTree(root);
+  const ErofsOptions options{.epoch = kEpoch, .uuid = "4f1d2c3b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                             .work_dir = dir.path() / "work"};
+  fs::path out = dir.path() / "out";
+  fs::create_directories(out);
+  REQUIRE(::chmod(out.c_str(), 0777) == 0);
+  std::string error = RunAsNobody(dir.path(), [&]() -> std::string {
+    auto r = WriteErofs(root, out / "nobody.erofs", options);
+    return r.ok() ? std::string() : r.error().Render();
+  });
+  INFO(error);
+  REQUIRE(error.empty());
+  struct stat st {};
+  REQUIRE(::stat((out / "nobody.erofs").c_str(), &st) == 0);
+  CHECK(st.st_uid == kNobody);
+  auto dump = RunCommand({"dump.erofs", "--path=/home/user/notes.txt", (out / "nobody.erofs").string()});
+  CHECK(dump.out.find("Uid: 1000   Gid: 1000") != std::string::npos);
+
+  auto r = WriteErofs(root, out / "root.erofs", options);
+  REQUIRE(r.ok());
+  CHECK(Sha256Of(out / "root.erofs") == Sha256Of(out / "nobody.erofs"));
 }
 
 }  // namespace
