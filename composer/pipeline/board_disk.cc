@@ -393,22 +393,28 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   std::vector<std::string> cmdline;
   for (const auto& w : board.kernel.cmdline) cmdline.push_back(w.value);
   for (const auto& w : req.extra_cmdline) cmdline.push_back(w);
-  // squashfs and erofs (mkfs.erofs 1.5) have no label, busybox's findfs
-  // cannot read their UUIDs, and the kernel does not show GPT partition
-  // names to the initramfs: the board must name the device.
+  // squashfs and erofs (mkfs.erofs 1.5) have no label and busybox's findfs
+  // cannot read their UUIDs: the initramfs finds them by GPT partition name
+  // (PARTLABEL=), which an MBR does not have, or the board names the device.
+  const bool gpt = dl.table == disk::TableType::kGpt;
   for (const auto& w : cmdline)
-    if (image_root && w.rfind("root=", 0) == 0 && w.rfind("root=/dev/", 0) != 0)
+    if (image_root && w.rfind("root=", 0) == 0 && w.rfind("root=/dev/", 0) != 0 &&
+        !(gpt && w.rfind("root=PARTLABEL=", 0) == 0))
       return ConfigError(layout.loc,
                          fmt::format("board '{}': a {} root cannot be found by '{}' (it has "
                                      "no label)",
                                      board.name.value, root_fs, w))
-          .Hint("name the device in the board's kernel cmdline, e.g. root=/dev/vda2");
+          .Hint(gpt ? "leave root= out (cairn uses root=PARTLABEL=<partition name>), or name "
+                      "the device, e.g. root=/dev/vda2"
+                    : "name the device in the board's kernel cmdline, e.g. root=/dev/mmcblk0p2");
   if (!HasOption(cmdline, "root=")) {
-    if (image_root)
-      return ConfigError(layout.loc, fmt::format("board '{}': a {} root needs root=/dev/... "
-                                                 "in the kernel cmdline (it has no label)",
+    if (image_root && !gpt)
+      return ConfigError(layout.loc, fmt::format("board '{}': a {} root on an MBR disk needs "
+                                                 "root=/dev/... in the kernel cmdline (it has "
+                                                 "no label and MBR partitions no names)",
                                                  board.name.value, root_fs));
-    cmdline.push_back("root=LABEL=" + root_label);
+    cmdline.push_back(image_root ? "root=PARTLABEL=" + dl.partitions[*root_index].name
+                                 : "root=LABEL=" + root_label);
   }
   if (!HasOption(cmdline, "rootfstype="))
     cmdline.push_back("rootfstype=" + (image_root ? root_fs : std::string("ext4")));

@@ -6,7 +6,9 @@
 // spec.busybox (it must be a static ELF, e.g. Debian's busybox-static), the
 // module closure of spec.modules (initramfs/modules.h) copied to
 // lib/modules/<kver>/... . /init understands, on the kernel command line:
-//   root=/dev/...|LABEL=...|UUID=...   the root device (waited for, bounded)
+//   root=/dev/...|LABEL=...|UUID=...|PARTLABEL=...
+//                                      the root device (waited for, bounded;
+//                                      PARTLABEL: a GPT partition name)
 //   rootfstype=<fs>                    passed to mount (default: autodetect)
 //   ro | rw                            how the root is mounted (default ro)
 //   cairn.overlay=tmpfs|<device>       root read-only below a writable

@@ -1,5 +1,6 @@
 // Boots the generated initramfs under QEMU (TCG) with Debian's cloud-amd64
-// kernel: ext4 root, squashfs root with a tmpfs overlay, and a missing root.
+// kernel: ext4 root, squashfs root with a tmpfs overlay, an ext4 root found
+// by its GPT partition name, and a missing root.
 // Needs the kernel and busybox-static .debs (see debian_inputs.h) and
 // qemu-system-x86_64; each boot takes about 5-10 s.
 #include <catch2/catch.hpp>
@@ -127,6 +128,23 @@ TEST_CASE("the minimal initramfs boots Debian's cloud kernel into ext4 and squas
   INFO("squashfs boot console:\n" << s.console);
   CHECK(s.ok);
   CHECK(s.console.find("CAIRN-ROOT-MARKER cairn-root:overlay:rw pid=1") != std::string::npos);
+
+  // The ext4 root as the second partition of a GPT disk, found by its
+  // partition name (the first partition has a name that only starts alike).
+  fs::path gpt = dir.path() / "gpt.img";
+  REQUIRE(testing::RunCommand({"truncate", "-s", "24M", gpt.string()}).exit_code == 0);
+  auto sfdisk = testing::RunCommand(
+      {"sh", "-c", "printf 'label: gpt\nstart=2048, size=2048, name=sysroot-old\n"
+                   "start=4096, size=32768, name=sysroot\n' | sfdisk -q " + gpt.string()});
+  INFO(sfdisk.err);
+  REQUIRE(sfdisk.exit_code == 0);
+  REQUIRE(testing::RunCommand({"dd", "if=" + ext4.string(), "of=" + gpt.string(), "bs=1M",
+                               "seek=2", "conv=notrunc", "status=none"})
+              .exit_code == 0);
+  BootResult p = Boot(kernel->vmlinuz, initrd, gpt, "root=PARTLABEL=sysroot rootfstype=ext4");
+  INFO("PARTLABEL boot console:\n" << p.console);
+  CHECK(p.ok);
+  CHECK(p.console.find("CAIRN-ROOT-MARKER /dev/vda2:ext4:ro pid=1") != std::string::npos);
 
   BootResult f = Boot(kernel->vmlinuz, initrd, ext4, "root=/dev/vdz cairn.rootwait=2");
   INFO("missing-root boot console:\n" << f.console);
