@@ -7,11 +7,43 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
+#include <sstream>
 
 #include "cairn/config/did_you_mean.h"
 
 namespace cairn::config::internal {
 namespace {
+
+// A declaration larger than this is not something a person wrote.
+constexpr size_t kMaxDeclarationBytes = 4 << 20;
+
+// Counts documents, stopping at the second. YAML::LoadAll cannot be used
+// for that: on some malformed streams (a lone ",") yaml-cpp 0.7's parser
+// reports an endless series of empty documents and LoadAll loops until
+// memory runs out (jbeder/yaml-cpp#1040, fixed upstream after 0.8).
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++count == 2) second = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  int count = 0;
+  YAML::Mark second;
+};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -65,14 +97,22 @@ Result<YamlFile> YamlFile::Parse(std::string display_path, const std::string& te
     f.lines_.push_back(std::move(line));
     start = nl + 1;
   }
+  if (text.size() > kMaxDeclarationBytes)
+    return ConfigError(SourceLoc{f.path_, 0, 0, ""},
+                       fmt::format("the file is {} bytes; a declaration may have at most {}",
+                                   text.size(), kMaxDeclarationBytes))
+        .Hint("keep large file contents out of the YAML: name a file beside it instead");
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      return ConfigError(f.Loc(docs[1]),
-                         fmt::format("expected one YAML document, found {}", docs.size()))
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (counter.count < 2 && parser.HandleNextDocument(counter)) {
+    }
+    if (counter.count > 1) {
+      return ConfigError(f.LocAt(counter.second), "expected one YAML document, found more")
           .Hint("a declaration is a single mapping; remove the '---' separator");
     }
-    f.root_ = docs.empty() ? YAML::Node() : docs[0];
+    f.root_ = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp messages are lowercase phrases already ("illegal map value").
     Error err = ConfigError(f.LocAt(e.mark), fmt::format("invalid YAML: {}", e.msg));

@@ -6,6 +6,7 @@
 
 #include "cairn/config/loader.h"
 #include "support/test_support.h"
+#include "unit/config/config_test_util.h"
 
 namespace cairn::config {
 namespace {
@@ -92,6 +93,31 @@ TEST_CASE("a YAML syntax error is located at yaml-cpp's mark", "[config][loader]
                           "     repositories:\n"
                           "     ^\n"
                           "hint: check this line's indentation against the lines above it");
+}
+
+TEST_CASE("hostile YAML: a lone ',' and a second document are located errors, not a hang",
+          "[config][loader]") {
+  // yaml-cpp 0.7's LoadAll loops forever on "," (found by tests/fuzz/fuzz_config).
+  testing::ScratchDir dir("config-hostile");
+  auto comma = test::LoadText(dir, ",\n");
+  REQUIRE_FALSE(comma.ok());
+  CHECK(test::RenderedAsF(comma.error(), dir).rfind("F:1:1: error: expected one YAML document", 0) ==
+        0);
+  auto two = test::LoadText(dir, "name: a\n---\nname: b\n");
+  REQUIRE_FALSE(two.ok());
+  CHECK(test::RenderedAsF(two.error(), dir).rfind("F:2:1: error: expected one YAML document", 0) ==
+        0);
+}
+
+TEST_CASE("a declaration over 4 MiB is refused before parsing", "[config][loader]") {
+  testing::ScratchDir dir("config-huge");
+  std::string text = "name: big\n# " + std::string((4 << 20), 'x') + "\n";
+  auto r = test::LoadText(dir, text);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Code::kConfig);
+  CHECK_THAT(test::RenderedAsF(r.error(), dir),
+             Catch::StartsWith("F: error: the file is 4194317 bytes; a declaration may have at "
+                               "most 4194304"));
 }
 
 TEST_CASE("an include cycle shows the chain at the closing include", "[config][loader]") {
