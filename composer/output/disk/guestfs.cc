@@ -1,13 +1,21 @@
 #include "output/disk/guestfs.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "cairn/interrupt.h"
+#include "output/disk/fd.h"
 
 // guestfs.h carries its own extern "C" guards; it is included here only, so
 // no public header sees the C API.
@@ -159,6 +167,20 @@ Status GuestfsHandle::AddDriveReadOnly(const fs::path& image, std::string_view f
   if (guestfs_add_drive_opts(g_.get(), image.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt_name.c_str(), -1) == -1)
     return Failure("add_drive (read-only, " + fmt_name + ")", image.string());
+  return {};
+}
+
+Status GuestfsHandle::AddDrive(const fs::path& image, std::string_view format) {
+  std::string fmt_name = format.empty() ? FormatFor(image) : std::string(format);
+  if (fmt_name != "raw" && fmt_name != "qcow2")
+    return UsageError(
+        fmt::format("unknown disk image format '{}' (expected 'raw' or 'qcow2')", fmt_name));
+  std::error_code ec;
+  if (!fs::is_regular_file(image, ec) && !fs::is_block_file(image, ec))
+    return NotFoundError(fmt::format("no disk image at '{}'", image.string()));
+  if (guestfs_add_drive_opts(g_.get(), image.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
+                             GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt_name.c_str(), -1) == -1)
+    return Failure("add_drive (" + fmt_name + ")", image.string());
   return {};
 }
 
@@ -314,8 +336,9 @@ Result<bool> GuestfsHandle::IsFile(const std::string& path) {
   return r != 0;
 }
 
-Result<bool> GuestfsHandle::IsDir(const std::string& path) {
-  int r = guestfs_is_dir(g_.get(), path.c_str());
+Result<bool> GuestfsHandle::IsDir(const std::string& path, bool follow_symlinks) {
+  int r = guestfs_is_dir_opts(g_.get(), path.c_str(), GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS,
+                              follow_symlinks ? 1 : 0, -1);
   if (r == -1) return Failure("is_dir", path);
   return r != 0;
 }
@@ -346,6 +369,196 @@ Result<std::string> GuestfsHandle::ReadFileRange(const std::string& path, size_t
                              static_cast<int64_t>(offset), &size);
   if (!data) return Failure("pread", path);
   return TakeBuffer(data, size);
+}
+
+Result<bool> GuestfsHandle::FeatureAvailable(const std::string& group) {
+  const char* groups[] = {group.c_str(), nullptr};
+  int r = guestfs_feature_available(g_.get(), const_cast<char**>(groups));
+  if (r == -1) return Failure("feature_available", group);
+  return r != 0;
+}
+
+Status GuestfsHandle::Mkfs(const std::string& device, const std::string& fstype,
+                           const std::string& label) {
+  int r = label.empty()
+              ? guestfs_mkfs_opts(g_.get(), fstype.c_str(), device.c_str(), -1)
+              : guestfs_mkfs_opts(g_.get(), fstype.c_str(), device.c_str(),
+                                  GUESTFS_MKFS_OPTS_LABEL, label.c_str(), -1);
+  if (r == -1) return Failure("mkfs " + fstype, device);
+  return {};
+}
+
+Status GuestfsHandle::SetUuid(const std::string& device, const std::string& uuid) {
+  if (guestfs_set_uuid(g_.get(), device.c_str(), uuid.c_str()) == -1)
+    return Failure("set_uuid " + uuid, device);
+  return {};
+}
+
+Status GuestfsHandle::Mount(const std::string& device, const std::string& mountpoint,
+                            const std::string& options) {
+  if (guestfs_mount_options(g_.get(), options.c_str(), device.c_str(), mountpoint.c_str()) == -1)
+    return Failure(options.empty() ? "mount" : "mount -o " + options, device);
+  return {};
+}
+
+Status GuestfsHandle::Unmount(const std::string& mountpoint) {
+  if (guestfs_umount(g_.get(), mountpoint.c_str()) == -1) return Failure("umount", mountpoint);
+  return {};
+}
+
+Status GuestfsHandle::Sync() {
+  if (guestfs_sync(g_.get()) == -1) return Failure("sync", "");
+  return {};
+}
+
+Status GuestfsHandle::TarIn(const TarProducer& produce, const std::string& dir) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("cannot create a pipe for tar-in", errno);
+  internal::Fd read_end(fds[0]);
+  const int write_fd = fds[1];
+  Status produced;
+  bool pipe_closed = false;
+  std::thread writer([&produce, &produced, &pipe_closed, write_fd] {
+    // When the appliance stops reading (tar failed), writes fail with EPIPE
+    // instead of killing the process; the SIGPIPE stays pending on this
+    // thread and is discarded when it ends.
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+    produced = produce([write_fd, &pipe_closed](const char* data, size_t size) -> Status {
+      while (size > 0) {
+        ssize_t n = ::write(write_fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          pipe_closed = errno == EPIPE;
+          return ErrnoError("cannot send the tar stream to the appliance", errno);
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+      }
+      return {};
+    });
+    ::close(write_fd);
+  });
+  // libguestfs opens the path itself; /dev/fd/N is a new descriptor for the
+  // same pipe, so read_end stays open until the upload is over.
+  const std::string source = fmt::format("/dev/fd/{}", read_end.get());
+  const int r = guestfs_tar_in_opts(g_.get(), source.c_str(), dir.c_str(),
+                                    GUESTFS_TAR_IN_OPTS_XATTRS, 1, -1);
+  std::optional<Error> failed;
+  if (r == -1) failed = Failure("tar_in", dir);
+  // A writer still blocked on a full pipe gets EPIPE once nobody reads.
+  ::close(read_end.Release());
+  writer.join();
+  // The producer's own failure (e.g. reading the content store) explains a
+  // truncated archive better than tar does; a broken pipe is only the echo
+  // of tar's failure.
+  if (!produced.ok() && !(failed && pipe_closed)) return produced;
+  if (failed) return *failed;
+  return {};
+}
+
+Status GuestfsHandle::SetTimes(const std::string& path, int64_t atime, int64_t mtime) {
+  if (guestfs_utimens(g_.get(), path.c_str(), atime, 0, mtime, 0) == -1)
+    return Failure("utimens", path);
+  return {};
+}
+
+Result<std::vector<std::string>> GuestfsHandle::ListPartitionDevices() {
+  char** list = guestfs_list_partitions(g_.get());
+  if (!list) return Failure("list_partitions", "");
+  return TakeList(list);
+}
+
+Result<int> GuestfsHandle::PartitionNumber(const std::string& partition) {
+  int n = guestfs_part_to_partnum(g_.get(), partition.c_str());
+  if (n == -1) return Failure("part_to_partnum", partition);
+  return n;
+}
+
+Result<std::vector<std::string>> GuestfsHandle::InspectOs() {
+  char** roots = guestfs_inspect_os(g_.get());
+  if (!roots) return Failure("inspect_os", "");
+  return TakeList(roots);
+}
+
+Result<std::map<std::string, std::string>> GuestfsHandle::InspectMountpoints(
+    const std::string& root) {
+  char** pairs = guestfs_inspect_get_mountpoints(g_.get(), root.c_str());
+  if (!pairs) return Failure("inspect_get_mountpoints", root);
+  std::vector<std::string> flat = TakeList(pairs);
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+Result<bool> GuestfsHandle::Exists(const std::string& path) {
+  int r = guestfs_exists(g_.get(), path.c_str());
+  if (r == -1) return Failure("exists", path);
+  return r != 0;
+}
+
+Status GuestfsHandle::MkdirP(const std::string& path) {
+  if (guestfs_mkdir_p(g_.get(), path.c_str()) == -1) return Failure("mkdir_p", path);
+  return {};
+}
+
+Status GuestfsHandle::RemoveAll(const std::string& path) {
+  if (guestfs_rm_rf(g_.get(), path.c_str()) == -1) return Failure("rm_rf", path);
+  return {};
+}
+
+Status GuestfsHandle::WriteFile(const std::string& path, std::string_view content) {
+  if (guestfs_write(g_.get(), path.c_str(), content.data(), content.size()) == -1)
+    return Failure("write", path);
+  return {};
+}
+
+Status GuestfsHandle::Chmod(const std::string& path, uint32_t mode) {
+  if (guestfs_chmod(g_.get(), static_cast<int>(mode), path.c_str()) == -1)
+    return Failure(fmt::format("chmod {:o}", mode), path);
+  return {};
+}
+
+Status GuestfsHandle::Chown(const std::string& path, uint32_t uid, uint32_t gid) {
+  if (guestfs_lchown(g_.get(), static_cast<int>(uid), static_cast<int>(gid), path.c_str()) == -1)
+    return Failure(fmt::format("lchown {}:{}", uid, gid), path);
+  return {};
+}
+
+Result<GuestfsStat> GuestfsHandle::Lstat(const std::string& path) {
+  struct guestfs_statns* st = guestfs_lstatns(g_.get(), path.c_str());
+  if (!st) return Failure("lstatns", path);
+  GuestfsStat out;
+  out.mode = static_cast<uint32_t>(st->st_mode);
+  out.uid = static_cast<uint32_t>(st->st_uid);
+  out.gid = static_cast<uint32_t>(st->st_gid);
+  out.size = static_cast<uint64_t>(st->st_size);
+  out.nlink = static_cast<uint64_t>(st->st_nlink);
+  out.ino = static_cast<uint64_t>(st->st_ino);
+  out.rdev = static_cast<uint64_t>(st->st_rdev);
+  out.mtime = st->st_mtime_sec;
+  out.ctime = st->st_ctime_sec;
+  guestfs_free_statns(st);
+  return out;
+}
+
+Result<std::string> GuestfsHandle::ReadLink(const std::string& path) {
+  char* s = guestfs_readlink(g_.get(), path.c_str());
+  if (!s) return Failure("readlink", path);
+  return TakeString(s);
+}
+
+Result<std::map<std::string, std::string>> GuestfsHandle::Xattrs(const std::string& path) {
+  guestfs_xattr_list* list = guestfs_lgetxattrs(g_.get(), path.c_str());
+  if (!list) return Failure("lgetxattrs", path);
+  std::map<std::string, std::string> out;
+  for (uint32_t i = 0; i < list->len; ++i)
+    out.emplace(list->val[i].attrname,
+                std::string(list->val[i].attrval, list->val[i].attrval_len));
+  guestfs_free_xattr_list(list);
+  return out;
 }
 
 Status GuestfsHandle::Shutdown() {

@@ -1,6 +1,6 @@
 // GuestfsHandle: a move-only RAII wrapper over one libguestfs handle, for
-// reading disk images through the libguestfs appliance (a small Linux VM), so
-// nothing is mounted on the host and no root is needed.
+// reading and writing disk images through the libguestfs appliance (a small
+// Linux VM), so nothing is mounted on the host and no root is needed.
 //
 //   CAIRN_ASSIGN_OR_RETURN(auto g, GuestfsHandle::Open(&reporter));
 //   CAIRN_TRY(g.AddDriveReadOnly("disk.img", ""));   // format from the extension
@@ -8,6 +8,10 @@
 //   CAIRN_TRY(g.MountReadOnly("/dev/sda2", "/"));
 //   CAIRN_ASSIGN_OR_RETURN(std::string text, g.ReadFile("/etc/os-release"));
 //   CAIRN_TRY(g.Shutdown());
+//
+// Writing: AddDrive instead of AddDriveReadOnly, then Mkfs/SetUuid, Mount,
+// TarIn (a tar stream produced on a second thread), Unmount, Sync; the image
+// holds every change only once Shutdown() has succeeded.
 //
 // Backend: the caller's LIBGUESTFS_BACKEND (and LIBGUESTFS_BACKEND_SETTINGS)
 // win when set; otherwise the handle uses "direct" with "force_tcg", because
@@ -18,11 +22,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cairn/byte_sink.h"
 #include "cairn/reporter.h"
 #include "cairn/result.h"
 
@@ -36,6 +43,22 @@ struct GuestfsPartition {
   uint64_t start = 0;
   uint64_t size = 0;
 };
+
+/// What `lstatns` reports about one path inside the appliance.
+struct GuestfsStat {
+  uint32_t mode = 0;  ///< type and permission bits (st_mode)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;
+  uint64_t nlink = 0;
+  uint64_t ino = 0;
+  uint64_t rdev = 0;   ///< device number of a device node (Linux encoding)
+  int64_t mtime = 0;   ///< seconds
+  int64_t ctime = 0;   ///< seconds
+};
+
+/// Writes a whole tar archive to the sink it is given (see GuestfsHandle::TarIn).
+using TarProducer = std::function<Status(const ByteSink&)>;
 
 class GuestfsHandle {
  public:
@@ -59,6 +82,9 @@ class GuestfsHandle {
   /// "raw" or "qcow2"; empty means qcow2 for a ".qcow2" name, raw otherwise
   /// (never probed: probing a raw image that looks like qcow2 is unsafe).
   Status AddDriveReadOnly(const std::filesystem::path& image, std::string_view format);
+  /// Adds `image` writable: the appliance writes to the file itself, and every
+  /// change is in it once Shutdown() succeeded. `format` as for AddDriveReadOnly.
+  Status AddDrive(const std::filesystem::path& image, std::string_view format);
   /// The format AddDriveReadOnly picks for `image` when given no format.
   static std::string FormatFor(const std::filesystem::path& image);
 
@@ -95,11 +121,69 @@ class GuestfsHandle {
   Status MountReadOnly(const std::string& device, const std::string& mountpoint);
   Status UnmountAll();
 
+  /// Whether the appliance has an optional group of calls ("xfs", "btrfs",
+  /// ...; `guestfish available` lists them), which depends on the packages
+  /// supermin found on the host.
+  Result<bool> FeatureAvailable(const std::string& group);
+  /// `mkfs -t fstype` on a device ("xfs", "btrfs", ...), with `label` unless empty.
+  Status Mkfs(const std::string& device, const std::string& fstype, const std::string& label);
+  /// Sets the UUID of an unmounted filesystem (ext*: tune2fs, xfs: xfs_admin -U,
+  /// btrfs: btrfstune -U).
+  Status SetUuid(const std::string& device, const std::string& uuid);
+  /// Mounts a filesystem read-write at `mountpoint` inside the appliance,
+  /// with mount(8) `options` ("" for the defaults).
+  Status Mount(const std::string& device, const std::string& mountpoint,
+               const std::string& options = "");
+  /// Unmounts one mountpoint (or device).
+  Status Unmount(const std::string& mountpoint);
+  /// Flushes every write inside the appliance to its disks.
+  Status Sync();
+  /// Extracts the tar archive `produce` writes into the mounted directory
+  /// `dir`, as root inside the appliance: owners (numeric when the archive
+  /// names none), modes, mtimes, hard links, device nodes, fifos and xattrs
+  /// (SCHILY.xattr, e.g. security.capability). `produce` runs on a second
+  /// thread and streams through a pipe, so the archive never touches the
+  /// host's disk. Fails with the producer's error when it failed, else with
+  /// tar's message.
+  Status TarIn(const TarProducer& produce, const std::string& dir);
+  /// Sets atime and mtime (whole seconds) of a path; a symlink itself is changed.
+  Status SetTimes(const std::string& path, int64_t atime, int64_t mtime);
+
+  /// Partition devices of every drive ("/dev/sda1", ...), in order.
+  Result<std::vector<std::string>> ListPartitionDevices();
+  /// The partition number of a partition device ("/dev/sda2" -> 2).
+  Result<int> PartitionNumber(const std::string& partition);
+  /// libguestfs OS inspection: the root filesystems of the operating systems found.
+  Result<std::vector<std::string>> InspectOs();
+  /// Where an inspected OS mounts its filesystems: mountpoint -> device.
+  Result<std::map<std::string, std::string>> InspectMountpoints(const std::string& root);
+
+  /// Whether a path exists (symlinks followed, as test -e).
+  Result<bool> Exists(const std::string& path);
+  /// mkdir -p (new directories 0755).
+  Status MkdirP(const std::string& path);
+  /// rm -rf.
+  Status RemoveAll(const std::string& path);
+  /// Creates or truncates a file and writes `content` (new files 0644).
+  Status WriteFile(const std::string& path, std::string_view content);
+  /// chmod (permission bits incl. setuid/setgid/sticky).
+  Status Chmod(const std::string& path, uint32_t mode);
+  /// lchown: the path itself, not a symlink's target.
+  Status Chown(const std::string& path, uint32_t uid, uint32_t gid);
+
+  /// lstat of a path inside the mounted filesystems.
+  Result<GuestfsStat> Lstat(const std::string& path);
+  /// A symlink's target.
+  Result<std::string> ReadLink(const std::string& path);
+  /// Every extended attribute of a path (not following symlinks), by name.
+  Result<std::map<std::string, std::string>> Xattrs(const std::string& path);
+
   /// The path with every symlink resolved inside the mounted filesystems
   /// (absolute symlinks of the guest stay in the guest).
   Result<std::string> RealPath(const std::string& path);
   Result<bool> IsFile(const std::string& path);
-  Result<bool> IsDir(const std::string& path);
+  /// A directory; with `follow_symlinks`, also a symlink to one (test -d).
+  Result<bool> IsDir(const std::string& path, bool follow_symlinks = false);
   /// Names in a directory (no "." or ".."), unsorted.
   Result<std::vector<std::string>> List(const std::string& dir);
   Result<uint64_t> FileSize(const std::string& path);

@@ -59,6 +59,11 @@ Result<DiskIds> DeriveIds(const DiskLayout& layout, std::string_view seed) {
         pid.fs_uuid = DeriveUuid(seed, "filesystem", p.name);
         pid.hash_seed = DeriveUuid(seed, "hash-seed", p.name);
         break;
+      case Filesystem::kXfs:
+      case Filesystem::kBtrfs:
+        // Set with xfs_admin -U / btrfstune -U after mkfs; no hash seed to fix.
+        pid.fs_uuid = DeriveUuid(seed, "filesystem", p.name);
+        break;
       case Filesystem::kVfat:
         pid.vfat_serial = DeriveId32(seed, "filesystem", p.name);
         pid.fs_uuid = fmt::format("{:04X}-{:04X}", pid.vfat_serial >> 16, pid.vfat_serial & 0xffff);

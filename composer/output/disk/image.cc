@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cairn/disk/ext4.h"
+#include "cairn/disk/kernel_fs.h"
 #include "cairn/disk/raw.h"
 #include "cairn/disk/vfat.h"
 #include "cairn/file_util.h"
@@ -88,6 +89,8 @@ Status BuildPartition(const PartitionPlan& p, const PartitionContents& contents,
                         .esp = p.spec.role == PartitionRole::kEsp, .reporter = o.reporter});
     case Filesystem::kRaw:
       return CopyRawImage(it->second.image, region, p.spec.name);
+    case Filesystem::kXfs:
+    case Filesystem::kBtrfs:  // BuildKernelFilesystems, after the loop
     case Filesystem::kNone:
       return {};
   }
@@ -128,6 +131,7 @@ Result<DiskPlan> WriteDiskImage(const DiskLayout& layout, const PartitionContent
   CAIRN_TRY(Truncate(raw.path(), plan.size));
   CAIRN_TRY(internal::WritePartitionTable(plan, raw.path(), o.reporter));
   for (const auto& p : plan.partitions) {
+    if (NeedsKernel(p.spec.filesystem)) continue;
     Step part_step(reporter, fmt::format("({}/{}) {} partition '{}' ({})", p.number,
                                          plan.partitions.size(), FilesystemName(p.spec.filesystem),
                                          p.spec.name, FormatSize(p.size)));
@@ -135,6 +139,11 @@ Result<DiskPlan> WriteDiskImage(const DiskLayout& layout, const PartitionContent
     if (!built) return std::move(built).error().Context(fmt::format("writing '{}'", out_path.string()));
     part_step.Done();
   }
+  // One appliance launch for every xfs/btrfs partition, the slow part.
+  auto kernel_built = BuildKernelFilesystems(plan, contents, raw.path(),
+                                             {.epoch = o.epoch, .reporter = o.reporter});
+  if (!kernel_built)
+    return std::move(kernel_built).error().Context(fmt::format("writing '{}'", out_path.string()));
   if (o.format == ImageFormat::kQcow2) {
     CAIRN_ASSIGN_OR_RETURN(TempOutput qcow, TempOutput::Create(out_path));
     CAIRN_TRY(RunQemuImg(raw.path(), qcow.path(), o.reporter));

@@ -91,7 +91,7 @@ Status CheckName(const PartitionSpec& p) {
 
 Status CheckLabel(const PartitionSpec& p) {
   if (p.label.empty()) return {};
-  size_t max = p.filesystem == Filesystem::kVfat ? 11 : 16;
+  size_t max = MaxLabelBytes(p.filesystem);
   if (p.label.size() > max)
     return PartError(p, fmt::format("label '{}' is too long for {} (at most {} characters)",
                                     p.label, FilesystemName(p.filesystem), max));
@@ -120,8 +120,24 @@ std::string_view FilesystemName(Filesystem fs) {
     case Filesystem::kVfat: return "vfat";
     case Filesystem::kExt4: return "ext4";
     case Filesystem::kRaw: return "raw";
+    case Filesystem::kXfs: return "xfs";
+    case Filesystem::kBtrfs: return "btrfs";
   }
   return "?";
+}
+
+bool NeedsKernel(Filesystem fs) { return fs == Filesystem::kXfs || fs == Filesystem::kBtrfs; }
+
+size_t MaxLabelBytes(Filesystem fs) {
+  switch (fs) {
+    case Filesystem::kVfat: return 11;
+    case Filesystem::kXfs: return 12;     // xfs_sb sb_fname[12]
+    case Filesystem::kBtrfs: return 255;  // BTRFS_LABEL_SIZE - 1
+    case Filesystem::kExt4:
+    case Filesystem::kRaw:
+    case Filesystem::kNone: return 16;
+  }
+  return 16;
 }
 
 std::optional<TableType> ParseTableType(std::string_view name) {
@@ -137,7 +153,8 @@ std::optional<PartitionRole> ParseRole(std::string_view name) {
 }
 
 std::optional<Filesystem> ParseFilesystem(std::string_view name) {
-  for (Filesystem fs : {Filesystem::kNone, Filesystem::kVfat, Filesystem::kExt4, Filesystem::kRaw})
+  for (Filesystem fs : {Filesystem::kNone, Filesystem::kVfat, Filesystem::kExt4, Filesystem::kRaw,
+                        Filesystem::kXfs, Filesystem::kBtrfs})
     if (FilesystemName(fs) == name) return fs;
   return std::nullopt;
 }
@@ -151,7 +168,7 @@ std::optional<std::string_view> GptRootType(std::string_view arch) {
 std::string EffectiveLabel(const PartitionSpec& part) {
   if (!part.label.empty()) return part.label;
   if (part.filesystem == Filesystem::kVfat) return Upper(part.name.substr(0, 11));
-  return part.name.substr(0, 16);
+  return part.name.substr(0, MaxLabelBytes(part.filesystem));
 }
 
 std::string FormatSize(uint64_t bytes) {

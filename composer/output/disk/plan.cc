@@ -3,6 +3,7 @@
 
 #include "cairn/disk/ext4.h"
 #include "cairn/disk/image.h"
+#include "cairn/disk/kernel_fs.h"
 #include "cairn/disk/raw.h"
 #include "cairn/disk/vfat.h"
 
@@ -32,6 +33,8 @@ Status CheckContents(const DiskLayout& layout, const PartitionContents& contents
     switch (p.filesystem) {
       case Filesystem::kExt4:
       case Filesystem::kVfat:
+      case Filesystem::kXfs:
+      case Filesystem::kBtrfs:
         if (!c || !c->tree)
           return PartError(p, fmt::format("filesystem '{}' needs a tree to build from",
                                           FilesystemName(p.filesystem)));
@@ -54,6 +57,8 @@ Result<uint64_t> AutoSize(const PartitionSpec& p, const PartitionContent& c) {
   switch (p.filesystem) {
     case Filesystem::kExt4: return Ext4SizeFor(*c.tree);
     case Filesystem::kVfat: return VfatSizeFor(*c.tree, p.role == PartitionRole::kEsp);
+    case Filesystem::kXfs:
+    case Filesystem::kBtrfs: return KernelFsSizeFor(p.filesystem, *c.tree);
     case Filesystem::kRaw: {
       auto size = RawSizeFor(c.image);
       if (!size) return std::move(size).error().Context(fmt::format("partition '{}'", p.name));
@@ -121,6 +126,15 @@ Result<DiskPlan> PlanDisk(const DiskLayout& layout, const PartitionContents& con
     if (fill) fill->size = available - used;
   } else {
     plan.size = first + used + (gpt ? kAlignment : 0);
+  }
+  for (const auto& p : plan.partitions) {
+    // mkfs refuses smaller devices; say so before the appliance starts.
+    const uint64_t min = MinFilesystemSize(p.spec.filesystem);
+    if (p.size < min)
+      return PartError(p.spec, fmt::format("{} is too small for {} (mkfs.{} makes at least {})",
+                                           FormatSize(p.size), FilesystemName(p.spec.filesystem),
+                                           FilesystemName(p.spec.filesystem), FormatSize(min)));
+    if (NeedsKernel(p.spec.filesystem)) plan.byte_reproducible = false;
   }
   uint64_t offset = first;
   for (auto& p : plan.partitions) {

@@ -25,8 +25,9 @@ struct PartitionIds {
   /// GPT partition GUID, or for MBR "<disk id>-<NN>" ("1a2b3c4d-02"), as
   /// Linux's root=PARTUUID= and blkid spell them.
   std::string part_uuid;
-  /// The filesystem UUID as blkid and fstab's UUID= spell it: an ext4 UUID, a
-  /// vfat serial "1A2B-3C4D"; empty for raw and none (a raw image has its own).
+  /// The filesystem UUID as blkid and fstab's UUID= spell it: an ext4, xfs or
+  /// btrfs UUID, a vfat serial "1A2B-3C4D"; empty for raw and none (a raw
+  /// image has its own).
   std::string fs_uuid;
   /// ext4 htree hash seed (a UUID); empty for other filesystems.
   std::string hash_seed;

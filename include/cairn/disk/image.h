@@ -13,7 +13,11 @@
 // partition UUIDs from the seed), builds each filesystem into its partition,
 // and renames the file into place only when everything succeeded; on any
 // failure the temporary file is removed and nothing exists under the output
-// name. The same layout, contents, seed and epoch give a byte-identical image.
+// name. The same layout, contents, seed and epoch give a byte-identical image,
+// with one exception: xfs and btrfs partitions (kernel_fs.h) are filled by
+// the kernel in the libguestfs appliance, one launch for all of them, and
+// their bytes differ between builds (ctimes, generation numbers, the log);
+// DiskPlan::byte_reproducible is then false, so callers can warn.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +35,7 @@
 
 namespace cairn::disk {
 
-/// What goes into one partition: a tree (vfat, ext4) or an image file (raw).
+/// What goes into one partition: a tree (vfat, ext4, xfs, btrfs) or an image file (raw).
 struct PartitionContent {
   const rootfs::Tree* tree = nullptr;
   std::filesystem::path image;
@@ -78,6 +82,10 @@ struct DiskPlan {
   uint64_t size = 0;    ///< total bytes
   std::string disk_id;  ///< GPT disk GUID or MBR signature (8 hex digits)
   std::vector<PartitionPlan> partitions;
+  /// False when a partition is xfs or btrfs (NeedsKernel): the same inputs
+  /// then give the same files, owners, modes, mtimes, labels and UUIDs, but
+  /// not the same bytes. True otherwise.
+  bool byte_reproducible = true;
 
   /// The partition with this name, or nullptr.
   const PartitionPlan* Find(std::string_view name) const;
@@ -86,7 +94,9 @@ struct DiskPlan {
 /// Validates `layout` against `contents` and computes offsets, sizes ("auto"
 /// from the contents, "fill" from the disk size), types and ids, without
 /// writing anything. Errors (kConfig) name the partition: missing or
-/// unexpected contents, a disk too small for its partitions, ...
+/// unexpected contents, a disk too small for its partitions, an xfs or btrfs
+/// partition below what mkfs makes ("partition 'data': 200 MiB is too small
+/// for xfs (mkfs.xfs makes at least 300 MiB)"), ...
 Result<DiskPlan> PlanDisk(const DiskLayout& layout, const PartitionContents& contents,
                           std::string_view seed);
 

@@ -50,7 +50,20 @@ enum class Filesystem {
   kVfat,  ///< FAT32 from 33 MiB up, else FAT12/16; built from a rootfs::Tree
   kExt4,  ///< built from a rootfs::Tree
   kRaw,   ///< a prebuilt image file (squashfs, erofs, ...) copied in verbatim
+  /// Built from a rootfs::Tree by the kernel in the libguestfs appliance
+  /// (mkfs, mount, tar-in): at least 300 MiB; not byte-reproducible.
+  kXfs,
+  /// Like kXfs: at least 109 MiB; not byte-reproducible.
+  kBtrfs,
 };
+
+/// True for the filesystems only the kernel can fill (xfs, btrfs): WriteDiskImage
+/// builds them in the libguestfs appliance, and their bytes differ between builds.
+bool NeedsKernel(Filesystem fs);
+
+/// The longest label a filesystem takes, in bytes: vfat 11, xfs 12, ext4 16,
+/// btrfs 255 (16 for raw and none, whose label is only a name for messages).
+size_t MaxLabelBytes(Filesystem fs);
 
 /// A partition's size: a fixed byte count, "auto" (from its contents) or
 /// "fill" (whatever the fixed disk size leaves; at most one partition).
@@ -71,7 +84,7 @@ struct PartitionSpec {
   Filesystem filesystem = Filesystem::kNone;
   PartitionSize size;
   /// Filesystem label; empty means derived from the name (uppercased and cut to
-  /// 11 characters for vfat, cut to 16 for ext4).
+  /// 11 characters for vfat, cut to MaxLabelBytes otherwise: ext4 16, xfs 12).
   std::string label;
   /// Overrides the role's type: a GPT type GUID, or an MBR type byte in hex ("0c").
   std::string type;
@@ -105,7 +118,7 @@ Result<std::string> PartitionType(const DiskLayout& layout, const PartitionSpec&
 /// The GPT root partition type GUID for an apk architecture name, if known.
 std::optional<std::string_view> GptRootType(std::string_view arch);
 
-/// "gpt"/"mbr", "esp"/"root-b"/..., "vfat"/"ext4"/"raw"/"none" and back.
+/// "gpt"/"mbr", "esp"/"root-b"/..., "vfat"/"ext4"/"xfs"/"btrfs"/"raw"/"none" and back.
 std::string_view TableTypeName(TableType type);
 std::string_view RoleName(PartitionRole role);
 std::string_view FilesystemName(Filesystem fs);

@@ -142,9 +142,12 @@ TEST_CASE("names parse both ways", "[disk]") {
                     PartitionRole::kRootB, PartitionRole::kData, PartitionRole::kFirmware,
                     PartitionRole::kSwap})
     CHECK(ParseRole(RoleName(role)) == role);
-  for (auto fs : {Filesystem::kNone, Filesystem::kVfat, Filesystem::kExt4, Filesystem::kRaw})
+  for (auto fs : {Filesystem::kNone, Filesystem::kVfat, Filesystem::kExt4, Filesystem::kRaw,
+                  Filesystem::kXfs, Filesystem::kBtrfs})
     CHECK(ParseFilesystem(FilesystemName(fs)) == fs);
-  CHECK_FALSE(ParseFilesystem("btrfs").has_value());
+  CHECK(FilesystemName(Filesystem::kXfs) == "xfs");
+  CHECK(FilesystemName(Filesystem::kBtrfs) == "btrfs");
+  CHECK_FALSE(ParseFilesystem("zfs").has_value());
   CHECK_FALSE(ParseRole("rootfs").has_value());
   CHECK(ParseTableType("gpt") == TableType::kGpt);
   CHECK(ParseTableType("dos") == TableType::kMbr);
