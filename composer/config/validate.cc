@@ -226,7 +226,8 @@ Status CheckEntrypoint(const Image& img) {
 const std::vector<std::string> kBootloaders = {"systemd-boot", "grub-efi", "uki", "u-boot-extlinux",
                                                "rpi-firmware"};
 const std::vector<std::string> kRoles = {"esp", "boot", "firmware", "root", "data"};
-const std::vector<std::string> kFilesystems = {"vfat", "ext4", "squashfs", "erofs", "none"};
+const std::vector<std::string> kFilesystems = {"vfat",     "ext4",  "xfs", "btrfs",
+                                               "squashfs", "erofs", "none"};
 const std::vector<std::string> kTables = {"gpt", "mbr"};
 const std::vector<std::string> kFirmwares = {"ovmf", "aavmf", "u-boot", "none"};
 

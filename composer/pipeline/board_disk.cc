@@ -137,6 +137,7 @@ std::vector<std::string> CandidateModules(const std::string& arch, std::string_v
     m.push_back(std::string(root_fs));
     m.push_back("overlay");
   }
+  if (root_fs == "xfs" || root_fs == "btrfs") m.push_back(std::string(root_fs));
   return m;
 }
 
@@ -355,6 +356,8 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
     const std::string& fsname = p.filesystem.value;
     if (fsname == "vfat") s.filesystem = disk::Filesystem::kVfat;
     else if (fsname == "ext4") s.filesystem = disk::Filesystem::kExt4;
+    else if (fsname == "xfs") s.filesystem = disk::Filesystem::kXfs;
+    else if (fsname == "btrfs") s.filesystem = disk::Filesystem::kBtrfs;
     else if (IsImageFs(fsname) && p.role.value == "root" && p.slot.value != "b")
       s.filesystem = disk::Filesystem::kRaw;
     else if (IsImageFs(fsname))
@@ -367,7 +370,7 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
     else
       return ConfigError(p.filesystem.loc,
                          fmt::format("filesystem '{}' cannot be written yet (vfat, ext4, "
-                                     "squashfs, erofs or none)",
+                                     "xfs, btrfs, squashfs, erofs or none)",
                                      fsname));
     // "rest" needs a disk size the board does not give: the partition gets
     // what its contents need, and grows on the device (resize2fs, growfs).
@@ -417,7 +420,7 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
                                  : "root=LABEL=" + root_label);
   }
   if (!HasOption(cmdline, "rootfstype="))
-    cmdline.push_back("rootfstype=" + (image_root ? root_fs : std::string("ext4")));
+    cmdline.push_back("rootfstype=" + root_fs);
   if (image_root && !HasOption(cmdline, "cairn.overlay=")) cmdline.push_back("cairn.overlay=tmpfs");
   const std::string cmdline_text = fmt::format("{}", fmt::join(cmdline, " "));
 
@@ -456,6 +459,11 @@ Result<BoardDisk> WriteBoardDisk(const BoardDiskRequest& req) {
   options.reporter = req.reporter;
   if (req.qcow2) options.format = disk::ImageFormat::kQcow2;
   CAIRN_ASSIGN_OR_RETURN(disk::DiskPlan plan, disk::WriteDiskImage(dl, contents, req.out, options));
+  if (!plan.byte_reproducible && req.reporter)
+    req.reporter->Warn(fmt::format("{}: xfs and btrfs partitions are filled by the kernel, so "
+                                   "this disk's bytes differ from build to build (its files, "
+                                   "owners, labels and UUIDs do not)",
+                                   req.out.filename().string()));
   return BoardDisk{req.out, kernel.version, cmdline_text, plan.size};
 }
 

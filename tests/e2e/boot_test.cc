@@ -373,3 +373,65 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, c
 }
 
 }  // namespace cairn::e2e
+
+namespace cairn::e2e {
+
+TEST_CASE("an xfs root and a btrfs data partition, filled in the libguestfs appliance, boot",
+          "[e2e][debian][boot][guestfs]") {
+  // The demo image on a variant of qemu-x86_64 whose root is xfs, with a
+  // btrfs data partition: the kernel-only filesystems cairn builds through
+  // libguestfs, one appliance launch for both.
+  ScratchDir scratch("e2e-boot-xfs", /*outside_project=*/true);
+  const fs::path project = scratch.path() / "project";
+  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
+    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
+  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
+  board = Replaced(board, "{role: root, size: 2G, filesystem: ext4, label: root}",
+                   "{role: root, size: 1G, filesystem: xfs, label: root}\n"
+                   "    - {role: data, size: 200M, filesystem: btrfs, label: data}");
+  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
+  std::string image = ReadText(DemoBoot());
+  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
+  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
+                   "boards: [qemu-x86_64]");
+  const fs::path yaml = project / "images" / "demo-boot.yaml";
+  WriteText(yaml, image);
+
+  const fs::path out = scratch.path() / "out";
+  auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
+                      out.string(), "--offline"});
+  INFO(build.err);
+  REQUIRE(build.exit_code == 0);
+  CHECK(build.err.find("warning: qemu-x86_64.img: xfs and btrfs partitions are filled by the "
+                       "kernel") != std::string::npos);
+
+  // blkid reads each filesystem at its partition's offset.
+  const fs::path disk = out / "disk" / "qemu-x86_64.img";
+  auto table = RunCommand({"sfdisk", "--json", disk.string()});
+  fs::path table_json = scratch.path() / "table.json";
+  WriteText(table_json, table.out);
+  auto probe = [&](int index) {
+    const uint64_t start =
+        std::stoull(Jq(".partitiontable.partitions[" + std::to_string(index) + "].start",
+                       table_json)) * 512;
+    auto r = RunCommand({"blkid", "-p", "-O", std::to_string(start), "-o", "export",
+                         disk.string()});
+    INFO(r.err);
+    return r.out;
+  };
+  const std::string root = probe(1);
+  CHECK(root.find("TYPE=xfs\n") != std::string::npos);
+  CHECK(root.find("LABEL=root\n") != std::string::npos);
+  const std::string data = probe(2);
+  CHECK(data.find("TYPE=btrfs\n") != std::string::npos);
+  CHECK(data.find("LABEL=data\n") != std::string::npos);
+
+  auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
+                    "--timeout", "300"});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.find(" rootfstype=xfs") != std::string::npos);
+  CHECK(run.err.find("cairn-initramfs: switching to root LABEL=root") != std::string::npos);
+}
+
+}  // namespace cairn::e2e

@@ -98,7 +98,7 @@ TEST_CASE("board enums are checked with a suggestion", "[config][validate][board
     CHECK(e.Render() == f + ":6:41: error: unknown filesystem 'fat32'\n"
                             "      - {role: esp, size: 1G, filesystem: fat32}\n"
                             "                                          ^\n"
-                            "hint: expected 'vfat', 'ext4', 'squashfs', 'erofs' or 'none'");
+                            "hint: expected 'vfat', 'ext4', 'xfs', 'btrfs', 'squashfs', 'erofs' or 'none'");
   }
   SECTION("qemu firmware") {
     Error e = BoardError(p, "arch: x86_64\nqemu:\n  firmware: ovmff\n");
