@@ -2,12 +2,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cairn/file_util.h"
 #include "cairn/pipeline.h"
+#include "cairn/publish/reference.h"
 #include "cairn/run.h"
 #include "cli/verbs.h"
 
@@ -57,7 +59,19 @@ void Print(const std::string& text) {
 Status RunBuild(const Invocation& inv, Reporter& reporter) {
   CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(inv));
   o.output_dir = inv.get("output");
+  const std::string push = inv.get("push");
+  if (inv.has("plain-http") && push.empty())
+    return UsageError("--plain-http only applies with --push REF");
+  if (!push.empty()) CAIRN_TRY(publish::ParseReference(push));  // a typo fails before the build
   CAIRN_ASSIGN_OR_RETURN(BuildResult r, BuildImage(o, reporter));
+  std::optional<publish::PublishReport> pushed;
+  if (!push.empty()) {
+    auto report = PublishDir(inv, r.output_dir, push, reporter);
+    if (!report.ok())
+      return std::move(report).error().Context(
+          fmt::format("the build in '{}' is complete but pushing it failed", r.output_dir.string()));
+    pushed = std::move(report).value();
+  }
   if (inv.has("json")) {
     nlohmann::ordered_json j;
     j["image"] = r.image_name;
@@ -68,6 +82,9 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
                             {"manifest", a.manifest_digest}, {"packages", a.package_count},
                             {"sbom", a.sbom_path}, {"layers", a.layer_digests},
                             {"disk", a.disk_path}, {"files", a.files}});
+    if (pushed)
+      for (const auto& t : pushed->tags)
+        j["pushed"].push_back({{"tag", t.tag}, {"digest", t.descriptor.digest}});
     Print(j.dump(2) + "\n");
   } else if (!r.digest.empty()) {
     Print(r.digest + "\n");
@@ -75,6 +92,7 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
     // Several boards: one image (manifest) per board, tagged <image>-<board>.
     for (const auto& a : r.archs) Print(a.manifest_digest + " " + r.image_name + "-" + a.target + "\n");
   }
+  if (pushed && !inv.has("json")) Print(PushedLines(push, *pushed));
   return {};
 }
 

@@ -18,7 +18,7 @@ const std::vector<OptionSpec>& AllOptions() {
       {"cache-dir", 0, "DIR", "download cache (default $CAIRN_CACHE_DIR or ~/.cache/cairn)", false},
       {"help", 'h', "", "show help for the verb", false},
       // Verb options.
-      {"output", 'o', "PATH", "output directory (build) or file (lock)", false},
+      {"output", 'o', "PATH", "output directory (build) or file (lock, edit)", false},
       {"arch", 0, "ARCH", "build only this architecture (repeatable)", true},
       {"lockfile", 0, "FILE", "use exactly the packages of this lock file", false},
       {"offline", 0, "", "use only the download cache, never the network", false},
@@ -33,6 +33,16 @@ const std::vector<OptionSpec>& AllOptions() {
       {"check", 0, "MARKER", "boot headless and succeed once MARKER is on the console", false},
       {"timeout", 0, "SECONDS", "how long --check waits for the marker (default 300)", false},
       {"json", 0, "", "print data as JSON", false},
+      {"copy-in", 0, "SRC:DEST", "copy a host file or directory to DEST in the image", true},
+      {"mkdir", 0, "DEST", "make a directory (and missing parents) in the image", true},
+      {"delete", 0, "DEST", "delete a path (recursively) from the image", true},
+      {"write", 0, "DEST=TEXT", "write TEXT (as given) to the file DEST in the image", true},
+      {"owner", 0, "UID:GID", "owner of what the following operations create (default 0:0)",
+       true},
+      {"in-place", 0, "", "edit DISK itself (still through a copy renamed over it)", false},
+      {"push", 0, "REF", "push the built image to REF afterwards (as 'cairn publish')", false},
+      {"plain-http", 0, "", "talk to the registry over plain HTTP (a local test registry)", false},
+      {"ref", 0, "NAME", "push only this image of the layout (its ref name in index.json)", false},
   };
   return kOptions;
 }
@@ -50,7 +60,7 @@ const std::vector<VerbSpec>& AllVerbs() {
        "filesystem and writes DIR/oci (OCI image layout), DIR/sbom (SPDX 2.3) and\n"
        "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.",
        {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
-        "compression-level", "no-layer-cache", "no-disk", "json"},
+        "compression-level", "no-layer-cache", "no-disk", "json", "push", "plain-http"},
        1, 1},
       {"lock", "FILE", "resolve packages and write the lock file without building",
        "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"
@@ -85,6 +95,24 @@ const std::vector<VerbSpec>& AllVerbs() {
        "Raspberry Pi config.txt/cmdline.txt and, for root filesystems, the OS and its\n"
        "dpkg and apk packages; JSON with --json.",
        {"json"}, 1, 1},
+      {"edit", "DISK", "copy files into a disk image, make, delete or write paths in it",
+       "Copies DISK (raw; qcow2 when named *.qcow2) to -o OUT and applies the operations\n"
+       "in command-line order through the libguestfs appliance (one launch): --copy-in,\n"
+       "--mkdir, --delete, --write. DEST is PART:/path (PART a partition number, GPT name\n"
+       "or filesystem label) or /path in the operating system found on the disk. DISK is\n"
+       "never modified (unless --in-place); OUT appears only when every step succeeded.",
+       {"output", "copy-in", "mkdir", "delete", "write", "owner", "in-place",
+        "source-date-epoch"},
+       1, 1},
+      {"publish", "DIR REF", "push a built image and its SBOMs to a registry",
+       "Pushes DIR (a 'cairn build' output directory, or an OCI image layout) to REF\n"
+       "(registry/repository[:tag]) over the OCI distribution API: blobs the registry\n"
+       "has are skipped, blobs another repository of it has are mounted, the tag goes\n"
+       "last. Each image's SBOM (DIR/sbom) is attached as an OCI artifact referring to\n"
+       "it. Credentials come from the Docker config file and its credential helpers.\n"
+       "Without a tag in REF, every image of index.json goes under its own name.\n"
+       "Prints '<digest> <registry>/<repository>:<tag>' per tag.",
+       {"plain-http", "ref"}, 2, 2},
       {"version", "", "print cairn's version", "", {"json"}, 0, 0},
       {"help", "[VERB]", "show help", "", {}, 0, 1},
   };
@@ -224,6 +252,7 @@ Result<Invocation> Parse(const std::vector<std::string>& argv) {
           return UsageError(fmt::format("option '--{}' given more than once", name))
               .Hint(HelpHint(verb));
         vals.push_back(value);
+        inv.ordered.emplace_back(name, value);
       }
       continue;
     }

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cairn/result.h"
@@ -41,6 +42,9 @@ struct Invocation {
   std::string verb;
   std::vector<std::string> args;
   std::map<std::string, std::vector<std::string>> values;  ///< option -> values ("" for flags)
+  /// Every option with its value in command-line order, for verbs whose
+  /// options are steps applied in sequence (edit's --copy-in, --delete, ...).
+  std::vector<std::pair<std::string, std::string>> ordered;
   bool has(std::string_view name) const { return values.count(std::string(name)) > 0; }
   std::string get(std::string_view name, std::string fallback = "") const;
   std::vector<std::string> all(std::string_view name) const;

@@ -14,6 +14,8 @@ Status RunVerb(const Invocation& inv, Reporter& reporter) {
   if (v == "version") return RunVersion(inv, reporter);
   if (v == "run") return RunRun(inv, reporter);
   if (v == "inspect") return RunInspect(inv, reporter);
+  if (v == "edit") return RunEdit(inv, reporter);
+  if (v == "publish") return RunPublish(inv, reporter);
   return RunHelp(inv, reporter);
 }
 

@@ -2,6 +2,10 @@
 // prints its result on stdout and reports progress through the Reporter.
 #pragma once
 
+#include <filesystem>
+#include <string>
+
+#include "cairn/publish/publish.h"
 #include "cairn/reporter.h"
 #include "cairn/result.h"
 #include "cli/options.h"
@@ -20,6 +24,15 @@ Status RunValidate(const Invocation& inv, Reporter& reporter);
 Status RunVersion(const Invocation& inv, Reporter& reporter);
 Status RunRun(const Invocation& inv, Reporter& reporter);
 Status RunInspect(const Invocation& inv, Reporter& reporter);
+Status RunEdit(const Invocation& inv, Reporter& reporter);
+Status RunPublish(const Invocation& inv, Reporter& reporter);
 Status RunHelp(const Invocation& inv, Reporter& reporter);
+
+/// Pushes the build output or OCI layout `dir` to `ref` with the invocation's
+/// --plain-http and --ref (publish_verb.cc; also `build --push`).
+Result<publish::PublishReport> PublishDir(const Invocation& inv, const std::filesystem::path& dir,
+                                          const std::string& ref, Reporter& reporter);
+/// One "<digest> <registry>/<repository>:<tag>" line per tag pushed.
+std::string PushedLines(const std::string& ref, const publish::PublishReport& report);
 
 }  // namespace cairn::cli

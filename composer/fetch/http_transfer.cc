@@ -10,50 +10,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <memory>
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "cairn/interrupt.h"
+#include "fetch/curl_easy.h"
 #include "fetch/transfer.h"
 
 namespace cairn::fetch::internal {
 namespace {
-
-struct CurlEasyDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-
-/// A move-only curl easy handle.
-class CurlEasy {
- public:
-  static Result<CurlEasy> Open() {
-    static std::once_flag once;
-    static CURLcode init_rc = CURLE_OK;
-    std::call_once(once, [] { init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-    if (init_rc != CURLE_OK)
-      return IoError(fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(init_rc)));
-    CURL* handle = curl_easy_init();
-    if (!handle) return IoError("cannot create a libcurl handle");
-    return CurlEasy(handle);
-  }
-
-  CURL* get() const { return handle_.get(); }
-
-  /// Sets an option; libcurl's own text on failure.
-  template <typename T>
-  Status Set(CURLoption option, T value, const char* name) {
-    CURLcode rc = curl_easy_setopt(handle_.get(), option, value);
-    if (rc != CURLE_OK)
-      return IoError(fmt::format("cannot set libcurl option {}: {}", name, curl_easy_strerror(rc)));
-    return {};
-  }
-
- private:
-  explicit CurlEasy(CURL* handle) : handle_(handle) {}
-  std::unique_ptr<CURL, CurlEasyDeleter> handle_;
-};
 
 struct Sink {
   int fd = -1;
@@ -97,23 +62,6 @@ size_t WriteToSink(char* data, size_t size, size_t nmemb, void* user) {
   }
   sink->written += static_cast<curl_off_t>(n);
   return n;
-}
-
-bool IsTransient(CURLcode rc) {
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
 }
 
 Status Configure(CurlEasy& curl, const std::string& url, Sink& sink, char* error_buffer,

@@ -48,6 +48,22 @@ TEST_CASE("values: separate, inline with =, attached to a short option", "[cli][
   CHECK(!inv.has("offline"));
 }
 
+TEST_CASE("edit: its operations keep their order across different options", "[cli][options]") {
+  auto inv = MustParse({"edit", "vendor.img", "--copy-in", "a:/x", "-o", "out.img", "--owner",
+                        "1:1", "--delete=/y", "--copy-in", "b:2:/z", "--write", "/h=t"});
+  CHECK(inv.verb == "edit");
+  CHECK(inv.args == std::vector<std::string>{"vendor.img"});
+  using Pair = std::pair<std::string, std::string>;
+  CHECK(inv.ordered == std::vector<Pair>{{"copy-in", "a:/x"}, {"output", "out.img"},
+                                         {"owner", "1:1"},    {"delete", "/y"},
+                                         {"copy-in", "b:2:/z"}, {"write", "/h=t"}});
+  CHECK(inv.all("copy-in") == std::vector<std::string>{"a:/x", "b:2:/z"});
+  CHECK(MustFail({"edit", "a.img", "--json"}).Render() ==
+        "'cairn edit' does not take '--json'\nhint: see 'cairn edit --help'");
+  CHECK(MustFail({"edit"}).Render() ==
+        "'cairn edit' needs DISK\nhint: see 'cairn edit --help'");
+}
+
 TEST_CASE("short flags bundle and -v counts", "[cli][options]") {
   auto inv = MustParse({"-vv", "resolve", "x.yaml", "-v"});
   CHECK(inv.count("verbose") == 3);

@@ -1,0 +1,190 @@
+// Publish: plan from the layout, then blobs, manifests, SBOM artifacts and
+// the referrers fallback, tags last (publish.h has the contract).
+#include "cairn/publish/publish.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "cairn/digest.h"
+#include "publish/local_layout.h"
+#include "publish/mount_record.h"
+#include "publish/push_plan.h"
+#include "publish/sbom_artifact.h"
+
+namespace cairn::publish {
+namespace {
+
+using internal::ManifestNode;
+using internal::SbomArtifact;
+using internal::SbomFile;
+
+std::string Size(uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < (1u << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.1f} MiB", bytes / 1048576.0);
+}
+
+class Publisher {
+ public:
+  Publisher(const Reference& target, const PublishOptions& options,
+            const internal::LocalLayout& layout, HttpTransport& transport, Reporter& reporter)
+      : target_(target),
+        options_(options),
+        layout_(layout),
+        reporter_(reporter),
+        client_(target, options.registry, transport, reporter),
+        record_(internal::MountRecord::Load(options.mount_record)) {}
+
+  Result<PublishReport> Run(const internal::PushPlan& plan, const std::vector<SbomFile>& sboms) {
+    Status pushed = Push(plan, sboms);
+    // Whatever reached the registry is worth remembering, even when a later step failed.
+    if (Status saved = record_.Save(); !saved.ok())
+      reporter_.Warn(fmt::format("cannot update the mount record: {}", saved.error().Render()));
+    CAIRN_TRY(pushed);
+    report_.client = client_.stats();
+    return report_;
+  }
+
+ private:
+  Status Push(const internal::PushPlan& plan, const std::vector<SbomFile>& sboms) {
+    CAIRN_TRY(client_.Ping());
+    CAIRN_TRY(PushBlobs(plan));
+    for (const auto& m : plan.manifests) CAIRN_TRY(PutByDigest(m));
+    for (const auto& sbom : sboms) CAIRN_TRY(AttachSbom(plan, sbom));
+    for (const auto& t : plan.tags) {
+      CAIRN_TRY(client_.PutManifest(t.tag, t.root.descriptor.media_type, t.root.bytes));
+      ++report_.manifests;
+      report_.tags.push_back({t.tag, t.root.descriptor});
+      reporter_.Info(
+          fmt::format("tagged {}:{} -> {}", target_.repository, t.tag, t.root.descriptor.digest));
+    }
+    reporter_.Info(
+        fmt::format("{} blobs: {} uploaded ({}), {} already there, {} mounted; {} manifests",
+                    plan.blobs.size(), report_.blobs_uploaded, Size(uploaded_bytes_),
+                    report_.blobs_existing, report_.blobs_mounted, report_.manifests));
+    return {};
+  }
+
+  Status PushBlobs(const internal::PushPlan& plan) {
+    const size_t n = plan.blobs.size();
+    for (size_t i = 0; i < n; ++i) {
+      const oci::Descriptor& blob = plan.blobs[i];
+      std::vector<std::string> from =
+          record_.SourcesFor(target_.registry, blob.digest, target_.repository);
+      for (const auto& r : options_.mount_from)
+        if (r != target_.repository) from.push_back(r);
+      auto outcome = client_.PushBlob(blob, layout_.BlobPath(blob), from);
+      if (!outcome.ok())
+        return std::move(outcome).error().Context(
+            fmt::format("pushing blob {} to '{}'", blob.digest, target_.ToString()));
+      Count(*outcome, blob, i + 1, n);
+      record_.Note(target_.registry, blob.digest, target_.repository);
+      if (options_.after_blob) options_.after_blob(blob);
+    }
+    return {};
+  }
+
+  void Count(BlobOutcome outcome, const oci::Descriptor& blob, size_t i, size_t n) {
+    const char* action = "uploaded";
+    switch (outcome) {
+      case BlobOutcome::kExisted:
+        ++report_.blobs_existing;
+        action = "exists";
+        break;
+      case BlobOutcome::kMounted:
+        ++report_.blobs_mounted;
+        action = "mounted";
+        break;
+      case BlobOutcome::kUploaded:
+        ++report_.blobs_uploaded;
+        uploaded_bytes_ += blob.size;
+        break;
+    }
+    reporter_.Progress(i, n, action, fmt::format("{} ({})", blob.digest, Size(blob.size)));
+  }
+
+  Status PutByDigest(const ManifestNode& m) {
+    auto put = client_.PutManifest(m.descriptor.digest, m.descriptor.media_type, m.bytes);
+    if (!put.ok()) return std::move(put).error();
+    ++report_.manifests;
+    reporter_.Verbose(fmt::format("pushed {} {}", m.descriptor.media_type, m.descriptor.digest));
+    return {};
+  }
+
+  Status AttachSbom(const internal::PushPlan& plan, const SbomFile& sbom) {
+    const ManifestNode* subject = nullptr;
+    for (const auto& m : plan.manifests)
+      if (m.descriptor.digest == sbom.describes) subject = &m;
+    if (!subject) {
+      reporter_.Verbose(fmt::format("{} describes {}, which is not being pushed",
+                                    sbom.path.string(), sbom.describes));
+      return {};
+    }
+    std::string what = fmt::format("attaching SBOM '{}' to {}", sbom.path.string(), sbom.describes);
+    CAIRN_ASSIGN_OR_RETURN(SbomArtifact a, internal::MakeSbomArtifact(sbom, subject->descriptor));
+    CAIRN_TRY_CTX(client_.PushBlobBytes(a.config, internal::kEmptyJson), what);
+    CAIRN_TRY_CTX(client_.PushBlob(a.layer, sbom.path), what);
+    auto put = client_.PutManifest(a.manifest.descriptor.digest, a.manifest.descriptor.media_type,
+                                   a.manifest.bytes);
+    if (!put.ok()) return std::move(put).error().Context(what);
+    ++report_.manifests;
+    PublishedSbom published{sbom.path, sbom.describes, a.manifest.descriptor.digest,
+                            put->subject_indexed};
+    if (!put->subject_indexed) CAIRN_TRY_CTX(UpdateReferrersTag(sbom.describes, a), what);
+    reporter_.Info(fmt::format("attached {} to {} as {}{}", sbom.path.filename().string(),
+                               sbom.describes, published.artifact,
+                               published.referrers_api ? "" : " (referrers tag)"));
+    report_.sboms.push_back(std::move(published));
+    return {};
+  }
+
+  /// OCI 1.1 referrers tag schema: for a registry that does not index
+  /// `subject`, the index at tag sha256-<hex> lists the referrers.
+  Status UpdateReferrersTag(const std::string& subject, const SbomArtifact& a) {
+    std::string tag = internal::ReferrersTag(subject);
+    CAIRN_ASSIGN_OR_RETURN(auto existing, client_.GetManifest(tag));
+    std::optional<std::string> current;
+    if (existing) current = existing->bytes;
+    CAIRN_ASSIGN_OR_RETURN(auto updated, internal::AddReferrer(current, a));
+    if (!updated) return {};
+    CAIRN_TRY(client_.PutManifest(tag, oci::kMediaTypeIndex, *updated));
+    ++report_.manifests;
+    return {};
+  }
+
+  const Reference& target_;
+  const PublishOptions& options_;
+  const internal::LocalLayout& layout_;
+  Reporter& reporter_;
+  RegistryClient client_;
+  internal::MountRecord record_;
+  PublishReport report_;
+  uint64_t uploaded_bytes_ =
+      0;  ///< of the image's blobs (the client's count adds SBOMs and retries)
+};
+
+}  // namespace
+
+Result<PublishReport> Publish(const Reference& target, const PublishOptions& options,
+                              HttpTransport& transport, Reporter& reporter) {
+  if (!target.digest.empty())
+    return UsageError(
+        fmt::format("cannot publish to '{}': a reference to push to names a tag, "
+                    "not a digest",
+                    target.ToString()));
+  CAIRN_ASSIGN_OR_RETURN(internal::LocalLayout layout, internal::OpenLocalLayout(options.dir));
+  CAIRN_ASSIGN_OR_RETURN(auto images, internal::SelectImages(layout, target, options.ref_name));
+  CAIRN_ASSIGN_OR_RETURN(internal::PushPlan plan, internal::PlanPush(layout, images));
+  std::vector<SbomFile> sboms;
+  if (options.sboms && !layout.sbom_dir.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(sboms, internal::FindSboms(layout.sbom_dir));
+  }
+  Step step(reporter, fmt::format("pushing {} to {}", options.dir.string(), target.ToString()));
+  Publisher publisher(target, options, layout, transport, reporter);
+  CAIRN_ASSIGN_OR_RETURN(PublishReport report, publisher.Run(plan, sboms));
+  step.Done();
+  return report;
+}
+
+}  // namespace cairn::publish
