@@ -66,8 +66,8 @@ class Reader {
   /// Checks that `obj` (at `path`) has only the listed keys.
   Status OnlyKeys(const json& obj, const std::string& path,
                   std::initializer_list<const char*> keys) const {
-    for (const auto& [key, value] : obj.items()) {
-      (void)value;
+    for (const auto& item : obj.items()) {
+      const std::string& key = item.key();
       if (std::find_if(keys.begin(), keys.end(), [&](const char* k) { return key == k; }) ==
           keys.end())
         return Fail(fmt::format("unknown field '{}'", Join(path, key)));
