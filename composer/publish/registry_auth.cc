@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/digest.h"
+#include "cairn/percent_encode.h"
 #include "cairn/publish/registry_client.h"
 #include "cairn/publish/www_authenticate.h"
 #include "publish/registry_text.h"
@@ -117,21 +118,21 @@ Status RegistryClient::FetchToken(const AuthChallenge& bearer,
     r.url = realm;
     r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     std::string form = "grant_type=refresh_token&client_id=cairn&refresh_token=" +
-                       internal::PercentEncode(cred->identity_token);
-    if (!service.empty()) form += "&service=" + internal::PercentEncode(service);
+                       PercentEncode(cred->identity_token);
+    if (!service.empty()) form += "&service=" + PercentEncode(service);
     if (!scopes.empty()) {
       std::string joined;
       for (const auto& s : scopes) joined += (joined.empty() ? "" : " ") + s;
-      form += "&scope=" + internal::PercentEncode(joined);
+      form += "&scope=" + PercentEncode(joined);
     }
     r.body = form;
   } else {
     r.method = "GET";
     r.follow_redirects = true;
     std::string query;
-    if (!service.empty()) query += "service=" + internal::PercentEncode(service);
+    if (!service.empty()) query += "service=" + PercentEncode(service);
     for (const auto& s : scopes)
-      query += (query.empty() ? "" : "&") + std::string("scope=") + internal::PercentEncode(s);
+      query += (query.empty() ? "" : "&") + std::string("scope=") + PercentEncode(s);
     r.url =
         realm + (query.empty() ? "" : (realm.find('?') == std::string::npos ? "?" : "&") + query);
     if (cred && !cred->username.empty()) r.headers = {{"Authorization", BasicHeader(*cred)}};

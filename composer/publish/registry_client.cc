@@ -10,6 +10,7 @@
 
 #include "cairn/digest.h"
 #include "cairn/interrupt.h"
+#include "cairn/percent_encode.h"
 #include "publish/registry_text.h"
 
 namespace cairn::publish {
@@ -163,8 +164,8 @@ RegistryClient::Attempt RegistryClient::StartUpload(std::string_view digest,
   std::string url = RepoUrl("blobs/uploads/");
   std::string from = mount_from.empty() ? "" : mount_from.front();
   if (!from.empty()) {
-    url = WithQuery(url, fmt::format("mount={}&from={}", internal::PercentEncode(digest),
-                                     internal::PercentEncode(from)));
+    url = WithQuery(url, fmt::format("mount={}&from={}", PercentEncode(digest),
+                                     PercentEncode(from)));
     // A Bearer token must also allow pulling from the source repository.
     if (std::find(extra_pull_scopes_.begin(), extra_pull_scopes_.end(), from) ==
         extra_pull_scopes_.end())
@@ -226,7 +227,7 @@ RegistryClient::Attempt RegistryClient::Upload(const oci::Descriptor& blob, cons
     put.body_file = body.file;
     put.body_length = blob.size;
   }
-  put.url = WithQuery(location, "digest=" + internal::PercentEncode(blob.digest));
+  put.url = WithQuery(location, "digest=" + PercentEncode(blob.digest));
   uint64_t sent = put.BodySize();
   HttpExchange x = SendAuthenticated(std::move(put));
   if (!x.status.ok()) return {std::move(x.status), x.retryable};

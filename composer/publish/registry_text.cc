@@ -7,17 +7,6 @@
 
 namespace cairn::publish::internal {
 
-std::string PercentEncode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
 std::string RegistryErrorText(const HttpResponse& response) {
   if (response.body.empty()) return "";
   nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);

@@ -8,9 +8,6 @@
 
 namespace cairn::publish::internal {
 
-/// Percent-encodes everything but RFC 3986 unreserved characters (for query values).
-std::string PercentEncode(std::string_view text);
-
 /// The registry's error JSON ({"errors":[{"code","message"}]}) as
 /// "CODE: message; CODE: message", or the start of a plain-text body, or "".
 std::string RegistryErrorText(const HttpResponse& response);

@@ -6,36 +6,27 @@
 
 #include <fmt/format.h>
 
+#include "cairn/percent_encode.h"
 #include "cairn/sbom/spdx.h"
 
 namespace cairn::sbom {
 namespace internal {
 
-std::string PurlEncode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 std::string Purl(std::string_view type, std::string_view ns, std::string_view name,
                  std::string_view version,
                  const std::vector<std::pair<std::string, std::string>>& qualifiers) {
   std::string out = fmt::format("pkg:{}/", type);
-  if (!ns.empty()) out += PurlEncode(ns) + "/";
-  out += PurlEncode(name);
+  if (!ns.empty()) out += PercentEncode(ns) + "/";
+  out += PercentEncode(name);
   if (!version.empty()) {
     out += '@';  // appended piecewise: g++ 12 -O3 warns (-Wrestrict) on "@" + string
-    out += PurlEncode(version);
+    out += PercentEncode(version);
   }
   char sep = '?';
   for (const auto& [key, value] : qualifiers) {
     if (value.empty()) continue;
-    out += sep + key + "=" + PurlEncode(value);
+    out += sep + key + "=" + PercentEncode(value);
     sep = '&';
   }
   return out;

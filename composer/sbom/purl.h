@@ -8,11 +8,8 @@
 
 namespace cairn::sbom::internal {
 
-/// Percent-encodes everything except the unreserved characters [A-Za-z0-9.-_~].
-std::string PurlEncode(std::string_view text);
-
 /// "pkg:<type>/[<namespace>/]<name>@<version>?k=v&..." with every component
-/// encoded; qualifiers must already be sorted by key and empty values are dropped.
+/// percent-encoded (cairn/percent_encode.h); qualifiers must already be sorted by key and empty values are dropped.
 std::string Purl(std::string_view type, std::string_view ns, std::string_view name,
                  std::string_view version,
                  const std::vector<std::pair<std::string, std::string>>& qualifiers);

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cairn/digest.h"
+#include "cairn/percent_encode.h"
 #include "sbom/pretty_json.h"
 #include "sbom/purl.h"
 
@@ -231,7 +232,7 @@ void DocumentHead(PrettyJson& j, const std::string& name, const std::string& dig
   j.Member("dataLicense", "CC0-1.0");
   // Derived from the digest so that rebuilding the same image gives the same document.
   j.Member("documentNamespace",
-           fmt::format("https://spdx.org/spdxdocs/cairn/{}/sha256-{}", internal::PurlEncode(name),
+           fmt::format("https://spdx.org/spdxdocs/cairn/{}/sha256-{}", PercentEncode(name),
                        DigestHex(digest)));
   j.Key("documentDescribes");
   j.BeginArray();

@@ -172,6 +172,25 @@ std::string Replaced(std::string text, const std::string& from, const std::strin
   return text.replace(at, from.size(), to);
 }
 
+std::string X86Board() { return ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml"); }
+
+// A project with the repository's layers, `board` as boards/qemu-x86_64.yaml
+// and the demo image for that board alone, `image_extra` appended after its
+// boards line; returns the image's path.
+fs::path WriteX86Variant(const fs::path& project, const std::string& board,
+                         const std::string& image_extra = "") {
+  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
+    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
+  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
+  std::string image = ReadText(DemoBoot());
+  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
+  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
+                   "boards: [qemu-x86_64]" + image_extra);
+  const fs::path yaml = project / "images" / "demo-boot.yaml";
+  WriteText(yaml, image);
+  return yaml;
+}
+
 }  // namespace
 
 TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e][debian][boot]") {
@@ -180,22 +199,13 @@ TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e
   const std::string fs_type = GENERATE(as<std::string>(), "squashfs", "erofs");
   SECTION(fs_type) {
   ScratchDir scratch("e2e-boot-" + fs_type, /*outside_project=*/true);
-  const fs::path project = scratch.path() / "project";
-  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
-    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
-  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
-  board = Replaced(board, "{role: root, size: 2G, filesystem: ext4, label: root}",
-                   "{role: root, size: 1G, filesystem: " + fs_type + ", label: root}");
+  std::string board =
+      Replaced(X86Board(), "{role: root, size: 2G, filesystem: ext4, label: root}",
+               "{role: root, size: 1G, filesystem: " + fs_type + ", label: root}");
   // squashfs names its device; erofs gets cairn's default, its GPT partition name.
   const std::string root_arg = fs_type == "squashfs" ? "/dev/vda2" : "PARTLABEL=root";
   board = Replaced(board, "root=LABEL=root, ", fs_type == "squashfs" ? "root=/dev/vda2, " : "");
-  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
-  std::string image = ReadText(DemoBoot());
-  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
-  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
-                   "boards: [qemu-x86_64]");
-  const fs::path yaml = project / "images" / "demo-boot.yaml";
-  WriteText(yaml, image);
+  const fs::path yaml = WriteX86Variant(scratch.path() / "project", board);
 
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
@@ -248,16 +258,9 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, c
   // The demo image on a variant of qemu-x86_64 whose bootloader is a unified
   // kernel image, with every kind of extra output declared.
   ScratchDir scratch("e2e-boot-uki", /*outside_project=*/true);
-  const fs::path project = scratch.path() / "project";
-  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
-    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
-  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
-  board = Replaced(board, "type: systemd-boot", "type: uki");
-  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
-  std::string image = ReadText(DemoBoot());
-  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
-  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
-                   "boards: [qemu-x86_64]\n"
+  const fs::path yaml = WriteX86Variant(scratch.path() / "project",
+                   Replaced(X86Board(), "type: systemd-boot", "type: uki"),
+                   "\n"
                    "outputs:\n"
                    "  - squashfs\n"
                    "  - {type: squashfs, layer: core, compression: xz}\n"
@@ -265,8 +268,6 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, c
                    "  - {type: cpio, compression: zstd}\n"
                    "  - {type: cpio, contents: initramfs}\n"
                    "  - {type: disk, format: qcow2}");
-  const fs::path yaml = project / "images" / "demo-boot.yaml";
-  WriteText(yaml, image);
 
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
@@ -382,20 +383,11 @@ TEST_CASE("an xfs root and a btrfs data partition, filled in the libguestfs appl
   // btrfs data partition: the kernel-only filesystems cairn builds through
   // libguestfs, one appliance launch for both.
   ScratchDir scratch("e2e-boot-xfs", /*outside_project=*/true);
-  const fs::path project = scratch.path() / "project";
-  for (const auto& e : fs::directory_iterator(SourceDir() / "layers"))
-    WriteText(project / "layers" / e.path().filename(), ReadText(e.path()));
-  std::string board = ReadText(SourceDir() / "boards" / "qemu-x86_64.yaml");
-  board = Replaced(board, "{role: root, size: 2G, filesystem: ext4, label: root}",
-                   "{role: root, size: 1G, filesystem: xfs, label: root}\n"
-                   "    - {role: data, size: 200M, filesystem: btrfs, label: data}");
-  WriteText(project / "boards" / "qemu-x86_64.yaml", board);
-  std::string image = ReadText(DemoBoot());
-  image = Replaced(image, "archs: [x86_64, aarch64]", "archs: [x86_64]");
-  image = Replaced(image, "boards: [qemu-x86_64, qemu-aarch64, qemu-aarch64-uboot]",
-                   "boards: [qemu-x86_64]");
-  const fs::path yaml = project / "images" / "demo-boot.yaml";
-  WriteText(yaml, image);
+  const fs::path yaml = WriteX86Variant(
+      scratch.path() / "project",
+      Replaced(X86Board(), "{role: root, size: 2G, filesystem: ext4, label: root}",
+               "{role: root, size: 1G, filesystem: xfs, label: root}\n"
+               "    - {role: data, size: 200M, filesystem: btrfs, label: data}"));
 
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",

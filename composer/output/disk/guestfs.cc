@@ -157,20 +157,15 @@ std::string GuestfsHandle::FormatFor(const fs::path& image) {
 }
 
 Status GuestfsHandle::AddDriveReadOnly(const fs::path& image, std::string_view format) {
-  std::string fmt_name = format.empty() ? FormatFor(image) : std::string(format);
-  if (fmt_name != "raw" && fmt_name != "qcow2")
-    return UsageError(
-        fmt::format("unknown disk image format '{}' (expected 'raw' or 'qcow2')", fmt_name));
-  std::error_code ec;
-  if (!fs::is_regular_file(image, ec) && !fs::is_block_file(image, ec))
-    return NotFoundError(fmt::format("no disk image at '{}'", image.string()));
-  if (guestfs_add_drive_opts(g_.get(), image.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-                             GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt_name.c_str(), -1) == -1)
-    return Failure("add_drive (read-only, " + fmt_name + ")", image.string());
-  return {};
+  return AddDriveImpl(image, format, /*read_only=*/true);
 }
 
 Status GuestfsHandle::AddDrive(const fs::path& image, std::string_view format) {
+  return AddDriveImpl(image, format, /*read_only=*/false);
+}
+
+Status GuestfsHandle::AddDriveImpl(const fs::path& image, std::string_view format,
+                                   bool read_only) {
   std::string fmt_name = format.empty() ? FormatFor(image) : std::string(format);
   if (fmt_name != "raw" && fmt_name != "qcow2")
     return UsageError(
@@ -178,9 +173,11 @@ Status GuestfsHandle::AddDrive(const fs::path& image, std::string_view format) {
   std::error_code ec;
   if (!fs::is_regular_file(image, ec) && !fs::is_block_file(image, ec))
     return NotFoundError(fmt::format("no disk image at '{}'", image.string()));
-  if (guestfs_add_drive_opts(g_.get(), image.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
-                             GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt_name.c_str(), -1) == -1)
-    return Failure("add_drive (" + fmt_name + ")", image.string());
+  if (guestfs_add_drive_opts(g_.get(), image.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY,
+                             read_only ? 1 : 0, GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt_name.c_str(),
+                             -1) == -1)
+    return Failure(fmt::format("add_drive ({}{})", read_only ? "read-only, " : "", fmt_name),
+                   image.string());
   return {};
 }
 

@@ -202,6 +202,8 @@ class GuestfsHandle {
     void operator()(guestfs_h* g) const;
   };
   GuestfsHandle(guestfs_h* g, std::unique_ptr<Events> events);
+  Status AddDriveImpl(const std::filesystem::path& image, std::string_view format,
+                      bool read_only);
   /// The error for a failed call: guestfs_last_error, the call's name and what it was given.
   Error Failure(std::string_view call, std::string_view argument) const;
 

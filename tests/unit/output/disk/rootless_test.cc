@@ -50,16 +50,21 @@ std::string RunAsNobody(const fs::path& scratch, Fn build) {
   return WEXITSTATUS(status) == 0 ? std::string() : (text.empty() ? "child failed" : text);
 }
 
+// Lets uid 65534 into a scratch directory: it is outside the build tree
+// (which may sit below directories 65534 cannot enter), world-writable, and
+// its shared parent (perhaps made under a strict umask) is searchable.
+void OpenToNobody(const testing::ScratchDir& dir) {
+  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+  fs::permissions(dir.path().parent_path(), fs::perms::others_exec, fs::perm_options::add);
+}
+
 TEST_CASE("a disk built as an unprivileged user has the tree's owners", "[disk]") {
   if (::geteuid() != 0) {
     WARN("not root: the other [disk] tests already run unprivileged");
     return;
   }
-  // Outside the build tree, which may sit below directories 65534 cannot enter.
   testing::ScratchDir dir("disk-rootless", /*outside_project=*/true);
-  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
-  // The shared parent may have been made under a strict umask.
-  fs::permissions(dir.path().parent_path(), fs::perms::others_exec, fs::perm_options::add);
+  OpenToNobody(dir);
   auto store = std::move(rootfs::ContentStore::Create(dir.path()).value());
   rootfs::Tree root(*store);
   rootfs::Tree esp(*store);
@@ -123,8 +128,7 @@ TEST_CASE("an erofs image built as an unprivileged user equals root's", "[disk][
     return;
   }
   testing::ScratchDir dir("erofs-rootless", /*outside_project=*/true);
-  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
-  fs::permissions(dir.path().parent_path(), fs::perms::others_exec, fs::perm_options::add);
+  OpenToNobody(dir);
   auto store = std::move(rootfs::ContentStore::Create(dir.path()).value());
   rootfs::Tree root(*store);
   FillRootTree(root);
