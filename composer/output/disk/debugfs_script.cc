@@ -12,29 +12,6 @@ namespace {
 using rootfs::FileType;
 using rootfs::Node;
 
-uint32_t TypeBits(FileType type) {
-  switch (type) {
-    case FileType::kDirectory: return 0040000;
-    case FileType::kSymlink: return 0120000;
-    case FileType::kCharDevice: return 0020000;
-    case FileType::kBlockDevice: return 0060000;
-    case FileType::kFifo: return 0010000;
-    case FileType::kRegular:
-    case FileType::kHardlink: return 0100000;
-  }
-  return 0100000;
-}
-
-bool IsSpecial(FileType type) {
-  return type == FileType::kCharDevice || type == FileType::kBlockDevice ||
-         type == FileType::kFifo;
-}
-
-std::string Parent(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
-}
-
 std::string BaseName(std::string_view path) {
   size_t slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
@@ -111,7 +88,7 @@ Result<DebugfsScript> BuildDebugfsScript(const rootfs::Tree& tree, const StagedT
     const std::string qpath = DebugfsQuote("/" + path);
     const uint32_t mode = node.meta.mode & 07777;
     if (IsSpecial(type)) {
-      std::string parent = Parent(path);
+      std::string parent = ParentPath(path);
       w.Raw("cd " + DebugfsQuote("/" + parent));
       if (type == FileType::kFifo) {
         w.Raw(fmt::format("mknod {} p", DebugfsQuote(BaseName(path))));

@@ -27,31 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using rootfs::FileType;
 using rootfs::Node;
+using internal::IsSpecial;
+using internal::ParentPath;
+using internal::TypeBits;
 
 constexpr int kMaxLz4hcLevel = 12;
-
-bool IsSpecial(FileType type) {
-  return type == FileType::kCharDevice || type == FileType::kBlockDevice ||
-         type == FileType::kFifo;
-}
-
-uint32_t TypeBits(FileType type) {
-  switch (type) {
-    case FileType::kDirectory: return S_IFDIR;
-    case FileType::kSymlink: return S_IFLNK;
-    case FileType::kCharDevice: return S_IFCHR;
-    case FileType::kBlockDevice: return S_IFBLK;
-    case FileType::kFifo: return S_IFIFO;
-    case FileType::kRegular:
-    case FileType::kHardlink: return S_IFREG;
-  }
-  return S_IFREG;
-}
-
-std::string Parent(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
-}
 
 Status CheckOptions(const ErofsOptions& o) {
   const auto& known = ErofsCompressors();
@@ -94,7 +74,7 @@ Status StageSpecials(const rootfs::Tree& tree, const fs::path& stage,
       return IoError(fmt::format("cannot stage '{}': {}", host.string(), std::strerror(errno)));
     ::close(fd);
     CAIRN_TRY(SetTimes(host, internal::StagedTime(node.meta.mtime, so)));
-    parents.insert(Parent(path));
+    parents.insert(ParentPath(path));
   }
   for (const auto& dir : parents) {
     if (dir.empty()) continue;  // the root's times are set last, by the caller

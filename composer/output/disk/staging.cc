@@ -89,6 +89,29 @@ Result<std::vector<std::string>> HostXattrs(const fs::path& path) {
 
 }  // namespace
 
+uint32_t TypeBits(rootfs::FileType type) {
+  switch (type) {
+    case rootfs::FileType::kDirectory: return S_IFDIR;
+    case rootfs::FileType::kSymlink: return S_IFLNK;
+    case rootfs::FileType::kCharDevice: return S_IFCHR;
+    case rootfs::FileType::kBlockDevice: return S_IFBLK;
+    case rootfs::FileType::kFifo: return S_IFIFO;
+    case rootfs::FileType::kRegular:
+    case rootfs::FileType::kHardlink: return S_IFREG;
+  }
+  return S_IFREG;
+}
+
+bool IsSpecial(rootfs::FileType type) {
+  return type == rootfs::FileType::kCharDevice || type == rootfs::FileType::kBlockDevice ||
+         type == rootfs::FileType::kFifo;
+}
+
+std::string ParentPath(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+
 int64_t StagedTime(int64_t mtime, const StageOptions& options) {
   return std::max(std::min(mtime, options.epoch), options.min_time);
 }

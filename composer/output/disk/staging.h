@@ -18,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/result.h"
@@ -42,6 +43,13 @@ struct StagedMeta {
 
 /// Staged paths by tree path; device nodes and fifos are absent.
 using StagedTree = std::map<std::string, StagedMeta, std::less<>>;
+
+/// The file type bits of st_mode (S_IFDIR, ...) for a node type; a hard link is S_IFREG.
+uint32_t TypeBits(rootfs::FileType type);
+/// Character and block devices and fifos: the nodes StageTree leaves out.
+bool IsSpecial(rootfs::FileType type);
+/// The directory part of a tree path ("" for a top-level name).
+std::string ParentPath(std::string_view path);
 
 /// The time a node gets: its mtime clamped to [min_time, epoch].
 int64_t StagedTime(int64_t mtime, const StageOptions& options);
