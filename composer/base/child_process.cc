@@ -223,8 +223,18 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ProcessOptions& 
   }
   if (!program) return ToolError(fmt::format("'{}' is not installed (exit 127)", name));
 
-  CAIRN_ASSIGN_OR_RETURN(Pipe err_pipe, MakePipe());
-  std::optional<Pipe> in_pipe, out_pipe;
+  std::optional<Pipe> err_pipe, in_pipe, out_pipe;
+  UniqueFd err_file;
+  if (o.stderr_file.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(err_pipe, MakePipe());
+  } else {
+    err_file = UniqueFd(
+        ::open(o.stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!err_file.valid())
+      return ErrnoError(fmt::format("cannot create '{}' for the output of '{}'",
+                                    o.stderr_file.string(), name),
+                        errno);
+  }
   if (pipe_stdin) {
     CAIRN_ASSIGN_OR_RETURN(in_pipe, MakePipe());
   }
@@ -242,7 +252,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ProcessOptions& 
     ::posix_spawn_file_actions_adddup2(fa, out_pipe->write_end.get(), STDOUT_FILENO);
   else
     ::posix_spawn_file_actions_addopen(fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  ::posix_spawn_file_actions_adddup2(fa, err_pipe.write_end.get(), STDERR_FILENO);
+  ::posix_spawn_file_actions_adddup2(fa, err_pipe ? err_pipe->write_end.get() : err_file.get(),
+                                     STDERR_FILENO);
   if (!o.cwd.empty()) ::posix_spawn_file_actions_addchdir_np(fa, o.cwd.c_str());
   // Descriptors some library opened without O_CLOEXEC must not leak into tools.
   ::posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
@@ -281,8 +292,11 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const ProcessOptions& 
   child->name_ = name;
   child->pid_ = pid;
   // The parent keeps only its ends of the pipes.
-  child->err_fd_ = std::move(err_pipe.read_end);
-  err_pipe.write_end.Reset();
+  if (err_pipe) {
+    child->err_fd_ = std::move(err_pipe->read_end);
+    err_pipe->write_end.Reset();
+  }
+  child->interrupt_grace_ = o.interrupt_grace;
   if (in_pipe) {
     in_pipe->read_end.Reset();
     child->in_fd_ = std::move(in_pipe->write_end);
@@ -326,6 +340,8 @@ Result<WriteProgress> ChildProcess::Pump(std::string_view data, bool until_exit)
     // Written first: bytes the pipe took count as delivered even when the
     // child exits right after reading them.
     if (!until_exit && offset == data.size()) return WriteProgress::kWritten;
+    if (reaped_ && forwarded_)  // it stopped because of the signal passed on to it
+      return CheckInterrupted().error().Context(fmt::format("running '{}'", name_));
     if (reaped_) return result_.timed_out ? WriteProgress::kTimedOut : WriteProgress::kExited;
     if (!until_exit && !in_fd_.valid()) return WriteProgress::kStdinClosed;
 
@@ -383,7 +399,13 @@ Result<WriteProgress> ChildProcess::Pump(std::string_view data, bool until_exit)
       if (err_fd_.valid()) ReadSome(err_fd_.get(), &result_.stderr_data);
       continue;
     }
-    if (InterruptRequested()) {
+    if (InterruptRequested() && interrupt_grace_ && !forwarded_) {
+      // The child is in a process group of its own, so the terminal's Ctrl-C
+      // never reached it: pass the signal on and let it remove what it wrote.
+      ::kill(-pid_, InterruptSignal());
+      forwarded_ = true;
+      kill_at_ = Clock::now() + *interrupt_grace_;
+    } else if (InterruptRequested() && (!forwarded_ || Clock::now() >= kill_at_)) {
       Kill();
       return CheckInterrupted().error().Context(fmt::format("running '{}'", name_));
     }

@@ -2,11 +2,13 @@
 // engine behind RunProcess (cairn/subprocess.h) and RunPipeProcess
 // (cairn/pipe_process.h).
 //
-// Spawn() starts argv[0] in its own process group, stdout and stderr piped,
-// stdin piped or /dev/null. Write() feeds stdin while draining stdout and
-// stderr with poll(), so neither side can block the other; Wait() closes
-// stdin and keeps draining until the child exits. An interrupt or the
-// timeout kills the whole group. The destructor kills and reaps a child that
+// Spawn() starts argv[0] in its own process group, stdout and stderr piped
+// (stderr to a file with ProcessOptions::stderr_file), stdin piped or
+// /dev/null. Write() feeds stdin while draining stdout and stderr with
+// poll(), so neither side can block the other; Wait() closes stdin and keeps
+// draining until the child exits. An interrupt (after passing the signal on
+// and waiting ProcessOptions::interrupt_grace, if set) or the timeout kills
+// the whole group. The destructor kills and reaps a child that
 // is still running, so every error path cleans up.
 //
 //   CAIRN_ASSIGN_OR_RETURN(auto child, internal::ChildProcess::Spawn(opts, /*pipe_stdin=*/true));
@@ -96,6 +98,9 @@ class ChildProcess {
   bool has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;
   int idle_sleep_ms_ = 1;
+  std::optional<std::chrono::milliseconds> interrupt_grace_;  // ProcessOptions::interrupt_grace
+  bool forwarded_ = false;  // the interrupt signal was passed on to the child
+  std::chrono::steady_clock::time_point kill_at_;  // then: when to give up waiting
   ProcessResult result_;
 };
 

@@ -17,6 +17,7 @@ void InstallInterruptHandlers() {
 }
 
 bool InterruptRequested() { return g_signal != 0; }
+int InterruptSignal() { return g_signal; }
 
 Status CheckInterrupted() {
   if (g_signal == 0) return {};

@@ -37,6 +37,13 @@ Result<BuildOptions> OptionsFrom(const Invocation& inv) {
   o.disks = !inv.has("no-disk");
   o.allow_untrusted = inv.has("allow-untrusted");
   o.cache_dir = inv.get("cache-dir");
+  o.cache_registry = inv.get("cache-registry");
+  if (o.cache_registry.empty() && !o.offline)  // the variable, unlike the flag, yields to --offline
+    if (const char* env = std::getenv("CAIRN_CACHE_REGISTRY"); env) o.cache_registry = env;
+  o.cache_registry_plain_http = inv.has("plain-http");
+  o.cache_registry_push = !inv.has("cache-read-only");
+  if (inv.has("cache-read-only") && o.cache_registry.empty())
+    return UsageError("--cache-read-only only applies with --cache-registry REPO");
   if (inv.has("source-date-epoch")) {
     CAIRN_ASSIGN_OR_RETURN(o.source_date_epoch, ParseEpoch(inv.get("source-date-epoch")));
   }
@@ -57,11 +64,27 @@ void Print(const std::string& text) {
 }  // namespace
 
 Status RunBuild(const Invocation& inv, Reporter& reporter) {
-  CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(inv));
+  if (inv.has("all")) return RunBuildAll(inv, reporter);
+  if (inv.has("jobs"))
+    return UsageError("--jobs only applies with --all").Hint("see 'cairn build --help'");
+  std::optional<PlanEntry> entry;
+  Invocation one = inv;
+  if (inv.has("matrix-entry")) {
+    CAIRN_ASSIGN_OR_RETURN(entry, MatrixEntryOf(inv));
+    one.args = {entry->declaration};
+  }
+  CAIRN_ASSIGN_OR_RETURN(BuildOptions o, OptionsFrom(one));
   o.output_dir = inv.get("output");
+  if (entry) {
+    // One target into its own directory, so entries built in parallel never
+    // share an output; an explicit --output or --lockfile still wins.
+    o.targets = {entry->target};
+    if (o.output_dir.empty()) o.output_dir = entry->output_dir;
+    if (o.lockfile.empty()) o.lockfile = entry->lockfile;
+  }
   const std::string push = inv.get("push");
-  if (inv.has("plain-http") && push.empty())
-    return UsageError("--plain-http only applies with --push REF");
+  if (inv.has("plain-http") && push.empty() && o.cache_registry.empty())
+    return UsageError("--plain-http only applies with --push REF or --cache-registry REPO");
   if (!push.empty()) CAIRN_TRY(publish::ParseReference(push));  // a typo fails before the build
   CAIRN_ASSIGN_OR_RETURN(BuildResult r, BuildImage(o, reporter));
   std::optional<publish::PublishReport> pushed;

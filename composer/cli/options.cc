@@ -42,7 +42,17 @@ const std::vector<OptionSpec>& AllOptions() {
       {"in-place", 0, "", "edit DISK itself (still through a copy renamed over it)", false},
       {"push", 0, "REF", "push the built image to REF afterwards (as 'cairn publish')", false},
       {"plain-http", 0, "", "talk to the registry over plain HTTP (a local test registry)", false},
+      {"cache-registry", 0, "REPO",
+       "share layers and packages with other builders through this registry repository "
+       "(else $CAIRN_CACHE_REGISTRY)",
+       false},
+      {"cache-read-only", 0, "", "take from --cache-registry but store nothing there", false},
       {"ref", 0, "NAME", "push only this image of the layout (its ref name in index.json)", false},
+      {"matrix-entry", 0, "N", "build only entry N of the plan of FILE... (or of images/)", false},
+      {"all", 0, "", "build every entry of the plan of FILE... (or of images/) here", false},
+      {"jobs", 'j', "N", "with --all: at most N builds at once (default half the cores)", false},
+      {"github-matrix", 0, "", "print {\"include\":[{\"entry\":N,\"name\":...}]} on one line",
+       false},
   };
   return kOptions;
 }
@@ -58,10 +68,16 @@ const std::vector<VerbSpec>& AllVerbs() {
       {"build", "FILE", "build an image: OCI layout, SBOMs and lock file",
        "Resolves, locks, fetches and verifies the packages of FILE, composes the root\n"
        "filesystem and writes DIR/oci (OCI image layout), DIR/sbom (SPDX 2.3) and\n"
-       "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.",
+       "DIR/cairn.lock. DIR defaults to out/<image name>. Prints the image digest.\n"
+       "With --matrix-entry N it builds entry N of 'cairn plan FILE...' (every image of\n"
+       "images/ without FILE): that one target into out/<image>/<target>. With --all it\n"
+       "builds every entry here, each as a 'cairn build --matrix-entry N' of its own\n"
+       "(log in <output_dir>.log), and prints '<index> <image>-<target> <digest>' or the\n"
+       "failure per entry; a failed entry does not stop the others.",
        {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
-        "compression-level", "no-layer-cache", "no-disk", "json", "push", "plain-http"},
-       1, 1},
+        "compression-level", "no-layer-cache", "no-disk", "json", "push", "plain-http",
+        "cache-registry", "cache-read-only", "matrix-entry", "all", "jobs"},
+       1, 1, {"matrix-entry", "all"}},
       {"lock", "FILE", "resolve packages and write the lock file without building",
        "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"
        "-o FILE, default FILE's name with .lock beside it.",
@@ -113,6 +129,13 @@ const std::vector<VerbSpec>& AllVerbs() {
        "Without a tag in REF, every image of index.json goes under its own name.\n"
        "Prints '<digest> <registry>/<repository>:<tag>' per tag.",
        {"plain-http", "ref"}, 2, 2},
+      {"plan", "[FILE...]", "print the build matrix: one entry per board or architecture",
+       "Prints as JSON the builds that FILE... (without FILE: every image of images/)\n"
+       "imply, one entry per target (a board, or an architecture for an image without\n"
+       "boards) with its outputs, output directory, input files with their sha256 and\n"
+       "a key over them, for a CI matrix or a Job array ('cairn build --matrix-entry N'\n"
+       "runs one). See docs/build-matrix.md.",
+       {"arch", "lockfile", "no-disk", "github-matrix"}, 0, -1},
       {"version", "", "print cairn's version", "", {"json"}, 0, 0},
       {"help", "[VERB]", "show help", "", {}, 0, 1},
   };
@@ -286,6 +309,8 @@ Result<Invocation> Parse(const std::vector<std::string>& argv) {
       return UsageError(fmt::format("'cairn {}' does not take '--{}'", verb->name, name))
           .Hint(HelpHint(verb));
   int n = static_cast<int>(inv.args.size());
+  for (auto lifting : verb->any_args_with)
+    if (inv.has(lifting)) return inv;
   if (n < verb->min_args)
     return UsageError(fmt::format("'cairn {}' needs {}", verb->name, verb->args)).Hint(HelpHint(verb));
   if (verb->max_args >= 0 && n > verb->max_args)

@@ -30,6 +30,8 @@ struct VerbSpec {
   std::vector<std::string_view> options;  ///< long names of accepted (non-global) options
   int min_args;
   int max_args;  ///< -1 = unlimited
+  /// With one of these options the verb takes any number of arguments (build --all).
+  std::vector<std::string_view> any_args_with;
 };
 
 const std::vector<OptionSpec>& AllOptions();

@@ -4,8 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <memory>
-#include <optional>
 
 #include "cairn/pipeline.h"
 #include "cairn/publish/credentials.h"
@@ -15,22 +13,6 @@
 namespace cairn::cli {
 namespace fs = std::filesystem;
 
-namespace {
-
-/// Reads the Docker config once, when a registry first asks for credentials.
-publish::CredentialLookup LazyDockerCredentials() {
-  auto config = std::make_shared<std::optional<publish::DockerConfig>>();
-  return [config](std::string_view registry) -> Result<std::optional<publish::Credential>> {
-    if (!*config) {
-      CAIRN_ASSIGN_OR_RETURN(publish::DockerConfig loaded, publish::LoadDockerConfig());
-      *config = std::move(loaded);
-    }
-    return publish::FindCredential(**config, registry);
-  };
-}
-
-}  // namespace
-
 Result<publish::PublishReport> PublishDir(const Invocation& inv, const fs::path& dir,
                                           const std::string& ref, Reporter& reporter) {
   CAIRN_ASSIGN_OR_RETURN(publish::Reference target, publish::ParseReference(ref));
@@ -38,7 +20,7 @@ Result<publish::PublishReport> PublishDir(const Invocation& inv, const fs::path&
   o.dir = dir;
   o.ref_name = inv.get("ref");
   o.registry.plain_http = inv.has("plain-http");
-  o.registry.credentials = LazyDockerCredentials();
+  o.registry.credentials = publish::DockerConfigCredentials();
   fs::path cache = inv.get("cache-dir");
   o.mount_record = (cache.empty() ? DefaultCacheDir() : cache) / "publish" / "mounts.json";
   auto transport = publish::MakeCurlTransport();

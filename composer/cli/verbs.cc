@@ -16,6 +16,7 @@ Status RunVerb(const Invocation& inv, Reporter& reporter) {
   if (v == "inspect") return RunInspect(inv, reporter);
   if (v == "edit") return RunEdit(inv, reporter);
   if (v == "publish") return RunPublish(inv, reporter);
+  if (v == "plan") return RunPlan(inv, reporter);
   return RunHelp(inv, reporter);
 }
 

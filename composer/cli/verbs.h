@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "cairn/plan.h"
 #include "cairn/publish/publish.h"
 #include "cairn/reporter.h"
 #include "cairn/result.h"
@@ -27,6 +28,12 @@ Status RunInspect(const Invocation& inv, Reporter& reporter);
 Status RunEdit(const Invocation& inv, Reporter& reporter);
 Status RunPublish(const Invocation& inv, Reporter& reporter);
 Status RunHelp(const Invocation& inv, Reporter& reporter);
+Status RunPlan(const Invocation& inv, Reporter& reporter);
+/// `cairn build --all`: every entry of the plan as a child build (matrix_verbs.cc).
+Status RunBuildAll(const Invocation& inv, Reporter& reporter);
+/// The entry `build --matrix-entry N` builds: entry N of the plan of the invocation's
+/// FILEs (or images/) and --arch.
+Result<PlanEntry> MatrixEntryOf(const Invocation& inv);
 
 /// Pushes the build output or OCI layout `dir` to `ref` with the invocation's
 /// --plain-http and --ref (publish_verb.cc; also `build --push`).

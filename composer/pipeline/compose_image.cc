@@ -573,11 +573,29 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
     size_t restored = 0;
     if (cache) {
       for (; restored < target.layers.size(); ++restored) {
+        const std::string& name = target.layers[restored].spec.name;
         CAIRN_ASSIGN_OR_RETURN(auto hit, RestoreLayer(req, tb, restored, *cache, layout, tree,
                                                       state, reporter));
+        bool shared = false;
+        if (!hit && req.shared_cache && req.shared_cache->PullLayer(tb.keys[restored], *cache)) {
+          CAIRN_ASSIGN_OR_RETURN(hit, RestoreLayer(req, tb, restored, *cache, layout, tree, state,
+                                                   reporter));
+          shared = hit.has_value();
+        }
         if (!hit) break;
-        reporter.Verbose(fmt::format("layer '{}' from the layer cache ({})",
-                                     target.layers[restored].spec.name, hit->first.digest));
+        if (shared) {
+          reporter.Info(fmt::format("{}: layer '{}' from the shared cache ({})", target.name, name,
+                                    hit->first.digest));
+        } else if (req.shared_cache) {
+          // Made before this builder used the shared cache: share it now.
+          Status pushed = req.shared_cache->PushLayer(tb.keys[restored], *cache,
+                                                      /*skip_existing=*/true);
+          if (!pushed.ok())
+            reporter.Warn(fmt::format("could not store layer '{}' in the shared cache: {}", name,
+                                      pushed.error().Render()));
+        }
+        reporter.Verbose(fmt::format("layer '{}' from the layer cache ({})", name,
+                                     hit->first.digest));
         newest = hit->second;
         tb.layer_epoch.push_back(req.epoch ? *req.epoch : newest);
         layers.push_back(std::move(hit->first));
@@ -634,9 +652,17 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       CAIRN_ASSIGN_OR_RETURN(auto layer, layout.AddLayer(tree, lo));
       if (cache) {
         Status saved = SaveLayer(tb, li, layer, layout, *cache, tree, state, before, newest);
-        if (!saved.ok())  // a cache is an optimisation: say so and go on
+        if (!saved.ok()) {  // a cache is an optimisation: say so and go on
           reporter.Warn(fmt::format("could not store layer '{}' in the layer cache: {}", name,
                                     saved.error().Render()));
+        } else if (req.shared_cache) {
+          Status pushed = req.shared_cache->PushLayer(tb.keys[li], *cache);
+          if (!pushed.ok())
+            reporter.Warn(fmt::format("could not store layer '{}' in the shared cache: {}", name,
+                                      pushed.error().Render()));
+          else if (req.shared_cache->push_enabled() && req.shared_cache->available())
+            reporter.Verbose(fmt::format("layer '{}' stored in the shared cache", name));
+        }
       }
       // One line for bench/run.sh: extraction+compose, then where the layer's time went.
       reporter.Verbose(fmt::format(

@@ -12,6 +12,7 @@
 #include "cairn/fetch/fetcher.h"
 #include "cairn/lock/lock.h"
 #include "cairn/pipeline.h"
+#include "cairn/shared_cache/registry_cache.h"
 #include "pipeline/apk_sources.h"
 
 namespace cairn::pipeline {
@@ -47,6 +48,9 @@ struct ComposeRequest {
   bool debian = false;  ///< the packages are Debian .debs (lock format "deb")
   /// Finished layer blobs across builds (oci/layer_cache.h); empty = no cache.
   std::filesystem::path layer_cache_dir;
+  /// Layers missing from the layer cache are asked of it, and layers made
+  /// are stored in it; null: none.
+  shared_cache::RegistryCache* shared_cache = nullptr;
   bool disks = true;  ///< boards with a layout get DIR/disk/<board>.img
 };
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -21,9 +23,12 @@
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
 #include "cairn/lock/lock.h"
+#include "cairn/shared_cache/registry_cache.h"
+#include "cairn/shared_cache/registry_fetcher.h"
 #include "pipeline/apk_sources.h"
 #include "pipeline/compose_image.h"
 #include "pipeline/deb_sources.h"
+#include "pipeline/select_targets.h"
 #include "pipeline/stack_resolve.h"
 #include "cairn/config/stack.h"
 #include "cairn/solve/deb_resolver.h"
@@ -259,6 +264,8 @@ Result<Inputs> Prepare(const BuildOptions& o, fetch::Fetcher& fetcher, Reporter&
     if (in.targets.empty())
       return UsageError(fmt::format("none of the boards of '{}' is for {}",
                                     o.config_file.string(), fmt::join(in.archs, ", ")));
+    CAIRN_ASSIGN_OR_RETURN(in.targets, pipeline::SelectTargets(std::move(in.targets), o.targets,
+                                                                in.image.name.value));
     step.Done();
   }
   CAIRN_ASSIGN_OR_RETURN(in.lock.config, LockConfig(in.image));
@@ -354,7 +361,21 @@ Status LockImage(const BuildOptions& options, const fs::path& lock_path, Reporte
 }
 
 Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) {
-  auto fetcher = MakeFetcher(options, reporter);
+  auto local_fetcher = MakeFetcher(options, reporter);
+  fetch::Fetcher* fetcher = local_fetcher.get();
+  std::unique_ptr<shared_cache::RegistryCache> shared;
+  std::optional<shared_cache::RegistryFetcher> shared_fetcher;
+  if (!options.cache_registry.empty()) {
+    if (options.offline)
+      return UsageError("--cache-registry needs the network, which --offline rules out");
+    CAIRN_ASSIGN_OR_RETURN(shared, shared_cache::RegistryCache::Open(
+                                       {.repository = options.cache_registry,
+                                        .plain_http = options.cache_registry_plain_http,
+                                        .push = options.cache_registry_push},
+                                       reporter));
+    shared_fetcher.emplace(*local_fetcher, *shared, reporter);
+    fetcher = &*shared_fetcher;
+  }
   CAIRN_ASSIGN_OR_RETURN(Inputs in, Prepare(options, *fetcher, reporter));
 
   BuildResult result;
@@ -373,7 +394,8 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   req.allow_untrusted = options.allow_untrusted;
   req.compression_level = options.compression_level;
   req.staging = staging.path();
-  req.fetcher = fetcher.get();
+  req.fetcher = fetcher;
+  req.shared_cache = shared.get();
   req.debian = in.lock.format == "deb";
   req.disks = options.disks;
   if (options.layer_cache)
@@ -397,6 +419,15 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
   }
 
   CAIRN_ASSIGN_OR_RETURN(pipeline::ComposeResult composed, pipeline::ComposeAndEmit(req, reporter));
+  if (shared) {
+    shared_cache::RegistryCacheStats s = shared->stats();
+    reporter.Info(fmt::format(
+        "shared cache {}: {} layers and {} packages taken ({} bytes), {} layers and {} packages "
+        "stored ({} bytes){}",
+        shared->repository(), s.layers_pulled, s.packages_pulled, s.bytes_downloaded,
+        s.layers_pushed, s.packages_pushed, s.bytes_uploaded,
+        s.rejected ? fmt::format("; {} refused as unusable", s.rejected) : ""));
+  }
   CAIRN_TRY(WriteFileAtomic(staging.path() / "cairn.lock", lock::FormatLock(in.lock)));
   CAIRN_TRY(CheckInterrupted());
   CAIRN_TRY(staging.CommitAs(result.output_dir));

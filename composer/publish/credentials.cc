@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cairn/digest.h"
@@ -161,6 +162,17 @@ Result<std::optional<Credential>> FindCredential(const DockerConfig& config,
     if (!c.username.empty() || !c.identity_token.empty()) return std::optional<Credential>(c);
   }
   return std::optional<Credential>();
+}
+
+CredentialLookup DockerConfigCredentials() {
+  auto config = std::make_shared<std::optional<DockerConfig>>();
+  return [config](std::string_view registry) -> Result<std::optional<Credential>> {
+    if (!*config) {
+      CAIRN_ASSIGN_OR_RETURN(DockerConfig loaded, LoadDockerConfig());
+      *config = std::move(loaded);
+    }
+    return FindCredential(**config, registry);
+  };
 }
 
 }  // namespace cairn::publish

@@ -1,8 +1,8 @@
 // HttpTransport over libcurl (the easy handle RAII shared with fetch).
 //
 // Bodies stream from a file range with pread, responses are kept in memory up
-// to a cap (registries answer with manifests and error JSON, never with
-// blobs here). A transfer that moves no byte for stall_timeout is abandoned,
+// to a cap (manifests and error JSON) unless the request names a file for a
+// 200 response's body (a blob download, capped at its size). A transfer that moves no byte for stall_timeout is abandoned,
 // and Ctrl-C aborts it through the progress callback.
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -51,6 +51,11 @@ struct Transfer {
   HttpResponse* response = nullptr;
   uint64_t max_response = 0;
   bool too_large = false;
+  CURL* curl = nullptr;
+  int out_fd = -1;  ///< response_file, opened on the first byte of a 200 body
+  uint64_t written = 0;
+  int write_errno = 0;
+  bool file_too_large = false;
   std::chrono::milliseconds stall_timeout{0};
   curl_off_t last_seen = -1;
   std::chrono::steady_clock::time_point last_progress = std::chrono::steady_clock::now();
@@ -81,9 +86,41 @@ size_t ReadBody(char* buffer, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
+// A 200 body bound for request->response_file: opened on the first byte.
+size_t WriteBodyToFile(Transfer* t, const char* data, size_t n) {
+  const HttpRequest& r = *t->request;
+  if (t->written + n > r.response_file_limit) {
+    t->file_too_large = true;
+    return 0;
+  }
+  if (t->out_fd < 0) {
+    t->out_fd = ::open(r.response_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (t->out_fd < 0) {
+      t->write_errno = errno;
+      return 0;
+    }
+  }
+  for (size_t done = 0; done < n;) {
+    ssize_t w = ::write(t->out_fd, data + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      t->write_errno = errno;
+      return 0;
+    }
+    done += static_cast<size_t>(w);
+  }
+  t->written += n;
+  return n;
+}
+
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * nmemb;
+  if (!t->request->response_file.empty()) {
+    long status = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) return WriteBodyToFile(t, data, n);
+  }
   if (t->response->body.size() + n > t->max_response) {
     t->too_large = true;
     return 0;
@@ -209,6 +246,7 @@ HttpExchange CurlTransport::Send(const HttpRequest& request) {
 
   Transfer t;
   t.request = &request;
+  t.curl = curl->get();
   t.body_fd = body ? body->get() : -1;
   t.response = &x.response;
   t.max_response = options_.max_response_bytes;
@@ -219,7 +257,15 @@ HttpExchange CurlTransport::Send(const HttpRequest& request) {
 
   CURLcode rc = curl_easy_perform(curl->get());
   std::string what = fmt::format("{} {}", request.method, request.url);
+  if (t.out_fd >= 0 && ::close(t.out_fd) != 0 && t.write_errno == 0) {
+    t.write_errno = errno;
+    rc = rc == CURLE_OK ? CURLE_WRITE_ERROR : rc;
+  }
   if (rc != CURLE_OK) {
+    if (t.write_errno != 0)
+      return fail(ErrnoError(fmt::format("cannot write '{}'", request.response_file.string()),
+                             t.write_errno),
+                  false);
     if (t.interrupted) return fail(CheckInterrupted().error(), false);
     if (t.stalled)
       return fail(
@@ -230,9 +276,10 @@ HttpExchange CurlTransport::Send(const HttpRequest& request) {
           ErrnoError(fmt::format("cannot read '{}' while sending it", request.body_file.string()),
                      t.read_errno),
           false);
-    if (t.too_large)
+    if (t.too_large || t.file_too_large)
       return fail(IoError(fmt::format("{}: the response is larger than {} bytes", what,
-                                      options_.max_response_bytes)),
+                                      t.file_too_large ? request.response_file_limit
+                                                       : options_.max_response_bytes)),
                   false);
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
     return fail(IoError(fmt::format("{}: {}", what, detail)), fetch::internal::IsTransient(rc));

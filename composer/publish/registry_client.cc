@@ -308,6 +308,48 @@ Result<PutManifestResult> RegistryClient::PutManifest(std::string_view reference
   return out;
 }
 
+Status RegistryClient::PullBlob(const oci::Descriptor& blob, const std::filesystem::path& dest) {
+  std::string url = RepoUrl("blobs/" + blob.digest);
+  std::string what = fmt::format("downloading blob {} from '{}'", blob.digest, target_.repository);
+  bool missing = false;
+  Status got = Retrying(what, [&]() -> Attempt {
+    HttpRequest r{.method = "GET", .url = url, .follow_redirects = true};
+    r.response_file = dest;
+    r.response_file_limit = blob.size;
+    HttpExchange x = SendAuthenticated(std::move(r));
+    if (!x.status.ok()) return {std::move(x.status), x.retryable};
+    if (x.response.status == 404) {
+      missing = true;
+      return {};
+    }
+    if (x.response.status != 200) return Failed(x.response, what);
+    return {};
+  });
+  auto fail = [&](Error e) -> Status {
+    std::error_code ec;
+    std::filesystem::remove(dest, ec);
+    return e;
+  };
+  if (!got.ok()) return fail(std::move(got).error());
+  if (missing)
+    return fail(NotFoundError(
+        fmt::format("repository '{}' has no blob {}", target_.repository, blob.digest)));
+  // Whatever the registry sent must be the blob asked for, byte for byte.
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(dest, ec);
+  if (ec) size = 0;  // an empty 200 body creates no file
+  stats_.bytes_downloaded += size;
+  if (size != blob.size)
+    return fail(IntegrityError(fmt::format("registry '{}' sent {} bytes for blob {} (expected {})",
+                                           target_.registry, size, blob.digest, blob.size)));
+  auto hex = Sha256FileHex(dest.string());
+  if (!hex.ok()) return fail(std::move(hex).error());
+  if ("sha256:" + *hex != blob.digest)
+    return fail(IntegrityError(fmt::format("registry '{}' sent bytes hashing to sha256:{} for blob {}",
+                                           target_.registry, *hex, blob.digest)));
+  return {};
+}
+
 Result<std::optional<RemoteManifest>> RegistryClient::GetManifest(std::string_view reference) {
   std::optional<RemoteManifest> out;
   std::string url = RepoUrl("manifests/" + std::string(reference));

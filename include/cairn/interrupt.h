@@ -10,6 +10,8 @@ namespace cairn {
 
 void InstallInterruptHandlers();
 bool InterruptRequested();
+/// The signal that arrived (SIGINT or SIGTERM), 0 before one did.
+int InterruptSignal();
 /// kInterrupted error once a signal arrived, OK otherwise.
 Status CheckInterrupted();
 

@@ -22,6 +22,9 @@ struct BuildOptions {
   std::filesystem::path config_file;
   std::filesystem::path output_dir;    ///< default: out/<image name>
   std::vector<std::string> archs;      ///< overrides the declaration's archs
+  /// Build only these targets (board names, or archs without boards); empty: all. An
+  /// unknown name is kUsage listing the targets there are (cairn/plan.h, --matrix-entry).
+  std::vector<std::string> targets;
   std::filesystem::path lockfile;      ///< build exactly these packages
   std::filesystem::path cache_dir;     ///< default: $CAIRN_CACHE_DIR, $XDG_CACHE_HOME/cairn, ~/.cache/cairn
   bool offline = false;
@@ -34,6 +37,13 @@ struct BuildOptions {
   /// Write a bootable disk image (DIR/disk/<board>.img) for every board with
   /// a partition layout.
   bool disks = true;
+  /// A registry repository ("host[:port]/path") shared by builders as a
+  /// cache of layers and packages (shared_cache/registry_cache.h); empty: none.
+  std::string cache_registry;
+  /// Speak plain HTTP to cache_registry (a local registry).
+  bool cache_registry_plain_http = false;
+  /// Upload the layers and packages this build makes; false only reads.
+  bool cache_registry_push = true;
 };
 
 /// One resolved package, as `cairn resolve` prints it.

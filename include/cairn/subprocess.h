@@ -38,6 +38,12 @@ struct ProcessOptions {
   std::filesystem::path cwd;
   /// Kill the child (and its process group) after this long; ProcessResult::timed_out is set.
   std::optional<std::chrono::milliseconds> timeout;
+  /// Write the child's stderr to this file (created or truncated) as it comes instead of
+  /// collecting it in ProcessResult::stderr_data (a long build's log).
+  std::filesystem::path stderr_file;
+  /// On SIGINT/SIGTERM, pass the same signal to the child's process group and wait this
+  /// long for it to clean up and exit before killing it; unset: kill it at once.
+  std::optional<std::chrono::milliseconds> interrupt_grace;
 };
 
 /// How a child ended and what it wrote.
@@ -45,7 +51,7 @@ struct ProcessResult {
   int exit_code = -1;   ///< exit status, or -1 when killed by a signal
   int term_signal = 0;  ///< the signal that killed it, 0 when it exited
   std::string stdout_data;
-  std::string stderr_data;  ///< always collected, for FailedProcessError
+  std::string stderr_data;  ///< collected (unless stderr_file), for FailedProcessError
   bool timed_out = false;   ///< cairn killed it because `timeout` passed
 
   /// Exited with status 0 (and was not killed).

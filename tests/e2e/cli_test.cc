@@ -8,7 +8,7 @@ namespace cairn::e2e {
 namespace {
 
 const std::vector<std::string> kVerbs = {"build", "lock",    "resolve", "show", "list",
-                                         "validate", "sbom", "version", "help"};
+                                         "validate", "sbom", "version", "plan", "help"};
 
 }  // namespace
 

@@ -71,4 +71,8 @@ Result<std::optional<Credential>> RunCredentialHelper(std::string_view helper,
 Result<std::optional<Credential>> FindCredential(const DockerConfig& config,
                                                  std::string_view registry);
 
+/// FindCredential over the user's Docker config, read once when a registry
+/// first asks (so a build that never meets a 401 never reads it).
+CredentialLookup DockerConfigCredentials();
+
 }  // namespace cairn::publish

@@ -34,6 +34,12 @@ struct HttpRequest {
   uint64_t body_length = 0;
   /// Follow redirects (GET and HEAD only; a blob may live behind a CDN).
   bool follow_redirects = false;
+  /// When set, the body of a 200 response is written to this file (created
+  /// or truncated) instead of HttpResponse::body, and more than
+  /// `response_file_limit` bytes is an error: how blobs are downloaded.
+  /// Other responses (errors, redirects) stay in memory as usual.
+  std::filesystem::path response_file;
+  uint64_t response_file_limit = 0;
 
   /// The number of body bytes sent.
   uint64_t BodySize() const { return body_file.empty() ? body.size() : body_length; }

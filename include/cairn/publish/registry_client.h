@@ -67,6 +67,7 @@ struct ClientStats {
   size_t requests = 0;          ///< HTTP exchanges, retries and auth included
   size_t uploads_started = 0;   ///< upload sessions opened (POST without a mount)
   uint64_t bytes_uploaded = 0;  ///< blob bytes sent (retries included)
+  uint64_t bytes_downloaded = 0;  ///< blob bytes received by PullBlob
 };
 
 class RegistryClient {
@@ -89,6 +90,11 @@ class RegistryClient {
                                const std::vector<std::string>& mount_from = {});
   /// PushBlob for a small blob held in memory (an artifact's empty config).
   Result<BlobOutcome> PushBlobBytes(const oci::Descriptor& blob, std::string_view bytes);
+  /// Downloads the blob to `dest` (created or replaced) and checks it is
+  /// `blob.size` bytes with `blob.digest`; kIntegrity otherwise (a registry
+  /// serving other bytes), kNotFound when the repository has no such blob.
+  /// On any error `dest` is removed.
+  Status PullBlob(const oci::Descriptor& blob, const std::filesystem::path& dest);
   /// PUT /v2/<repo>/manifests/<reference> (a tag or the digest).
   Result<PutManifestResult> PutManifest(std::string_view reference, std::string_view media_type,
                                         std::string_view bytes);
