@@ -85,6 +85,7 @@ Status RunBuild(const Invocation& inv, Reporter& reporter) {
   const std::string push = inv.get("push");
   if (inv.has("plain-http") && push.empty() && o.cache_registry.empty())
     return UsageError("--plain-http only applies with --push REF or --cache-registry REPO");
+  if (inv.has("files") && push.empty()) return UsageError("--files only applies with --push REF");
   if (!push.empty()) CAIRN_TRY(publish::ParseReference(push));  // a typo fails before the build
   CAIRN_ASSIGN_OR_RETURN(BuildResult r, BuildImage(o, reporter));
   std::optional<publish::PublishReport> pushed;

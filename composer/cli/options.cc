@@ -48,6 +48,8 @@ const std::vector<OptionSpec>& AllOptions() {
        false},
       {"cache-read-only", 0, "", "take from --cache-registry but store nothing there", false},
       {"ref", 0, "NAME", "push only this image of the layout (its ref name in index.json)", false},
+      {"files", 0, "", "also push the disk images, squashfs and erofs files as OCI artifacts",
+       false},
       {"matrix-entry", 0, "N", "build only entry N of the plan of FILE... (or of images/)", false},
       {"all", 0, "", "build every entry of the plan of FILE... (or of images/) here", false},
       {"jobs", 'j', "N", "with --all: at most N builds at once (default half the cores)", false},
@@ -76,7 +78,7 @@ const std::vector<VerbSpec>& AllVerbs() {
        "failure per entry; a failed entry does not stop the others.",
        {"output", "arch", "lockfile", "offline", "allow-untrusted", "source-date-epoch",
         "compression-level", "no-layer-cache", "no-disk", "json", "push", "plain-http",
-        "cache-registry", "cache-read-only", "matrix-entry", "all", "jobs"},
+        "cache-registry", "cache-read-only", "files", "matrix-entry", "all", "jobs"},
        1, 1, {"matrix-entry", "all"}},
       {"lock", "FILE", "resolve packages and write the lock file without building",
        "Writes the lock (every package, version, arch, URL, checksum, and the keys) to\n"
@@ -128,7 +130,7 @@ const std::vector<VerbSpec>& AllVerbs() {
        "it. Credentials come from the Docker config file and its credential helpers.\n"
        "Without a tag in REF, every image of index.json goes under its own name.\n"
        "Prints '<digest> <registry>/<repository>:<tag>' per tag.",
-       {"plain-http", "ref"}, 2, 2},
+       {"plain-http", "ref", "files"}, 2, 2},
       {"plan", "[FILE...]", "print the build matrix: one entry per board or architecture",
        "Prints as JSON the builds that FILE... (without FILE: every image of images/)\n"
        "imply, one entry per target (a board, or an architecture for an image without\n"

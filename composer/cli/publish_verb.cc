@@ -19,6 +19,7 @@ Result<publish::PublishReport> PublishDir(const Invocation& inv, const fs::path&
   publish::PublishOptions o;
   o.dir = dir;
   o.ref_name = inv.get("ref");
+  o.files = inv.has("files");
   o.registry.plain_http = inv.has("plain-http");
   o.registry.credentials = publish::DockerConfigCredentials();
   fs::path cache = inv.get("cache-dir");

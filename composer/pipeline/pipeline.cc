@@ -420,6 +420,9 @@ Result<BuildResult> BuildImage(const BuildOptions& options, Reporter& reporter) 
 
   CAIRN_ASSIGN_OR_RETURN(pipeline::ComposeResult composed, pipeline::ComposeAndEmit(req, reporter));
   if (shared) {
+    if (Status pushed = shared->PushQueuedPackages(); !pushed.ok())
+      reporter.Warn(fmt::format("could not store every package in the shared cache: {}",
+                                pushed.error().Render()));
     shared_cache::RegistryCacheStats s = shared->stats();
     reporter.Info(fmt::format(
         "shared cache {}: {} layers and {} packages taken ({} bytes), {} layers and {} packages "

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <system_error>
 
 #include "cairn/digest.h"
+#include "publish/file_artifacts.h"
 #include "publish/local_layout.h"
 #include "publish/mount_record.h"
 #include "publish/push_plan.h"
@@ -16,7 +18,7 @@ namespace cairn::publish {
 namespace {
 
 using internal::ManifestNode;
-using internal::SbomArtifact;
+using internal::Artifact;
 using internal::SbomFile;
 
 std::string Size(uint64_t bytes) {
@@ -52,6 +54,9 @@ class Publisher {
     CAIRN_TRY(PushBlobs(plan));
     for (const auto& m : plan.manifests) CAIRN_TRY(PutByDigest(m));
     for (const auto& sbom : sboms) CAIRN_TRY(AttachSbom(plan, sbom));
+    if (options_.files && !layout_.sbom_dir.empty())
+      for (const auto& file : internal::FindOutputFiles(options_.dir))
+        CAIRN_TRY(PushFile(plan, file));
     for (const auto& t : plan.tags) {
       CAIRN_TRY(client_.PutManifest(t.tag, t.root.descriptor.media_type, t.root.bytes));
       ++report_.manifests;
@@ -122,7 +127,7 @@ class Publisher {
       return {};
     }
     std::string what = fmt::format("attaching SBOM '{}' to {}", sbom.path.string(), sbom.describes);
-    CAIRN_ASSIGN_OR_RETURN(SbomArtifact a, internal::MakeSbomArtifact(sbom, subject->descriptor));
+    CAIRN_ASSIGN_OR_RETURN(Artifact a, internal::MakeSbomArtifact(sbom, subject->descriptor));
     CAIRN_TRY_CTX(client_.PushBlobBytes(a.config, internal::kEmptyJson), what);
     CAIRN_TRY_CTX(client_.PushBlob(a.layer, sbom.path), what);
     auto put = client_.PutManifest(a.manifest.descriptor.digest, a.manifest.descriptor.media_type,
@@ -139,9 +144,51 @@ class Publisher {
     return {};
   }
 
+  /// One output file as an artifact of the image whose tag it belongs to.
+  Status PushFile(const internal::PushPlan& plan, const internal::OutputFile& file) {
+    const internal::SelectedImage* image = plan.tags.size() == 1 ? &plan.tags[0] : nullptr;
+    for (const auto& t : plan.tags)
+      if (!image && t.tag.size() > file.target.size() &&
+          t.tag.compare(t.tag.size() - file.target.size() - 1, std::string::npos,
+                        "-" + file.target) == 0)
+        image = &t;
+    if (!image) {
+      reporter_.Verbose(fmt::format("'{}' belongs to no image being pushed", file.path.string()));
+      return {};
+    }
+    const std::string tag = internal::ArtifactTag(file, image->tag, plan.tags.size());
+    std::string what = fmt::format("pushing '{}' as {}:{}", file.path.string(),
+                                   target_.repository, tag);
+    if (!IsValidTag(tag))
+      return UsageError(fmt::format("'{}' is not a valid tag", tag)).Context(what);
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(file.path, ec);
+    if (ec) return IoError(fmt::format("cannot read '{}': {}", file.path.string(), ec.message()));
+    CAIRN_ASSIGN_OR_RETURN(std::string hex, Sha256FileHex(file.path.string()));
+    oci::Descriptor layer{file.artifact_type, "sha256:" + hex, size, std::nullopt,
+                          {{"org.opencontainers.image.title", file.path.filename().string()}}};
+    CAIRN_ASSIGN_OR_RETURN(Artifact a, internal::MakeArtifact(file.artifact_type, layer,
+                                                              image->root.descriptor, ""));
+    CAIRN_TRY_CTX(client_.PushBlobBytes(a.config, internal::kEmptyJson), what);
+    CAIRN_TRY_CTX(client_.PushBlob(a.layer, file.path), what);
+    auto put = client_.PutManifest(a.manifest.descriptor.digest, a.manifest.descriptor.media_type,
+                                   a.manifest.bytes);
+    if (!put.ok()) return std::move(put).error().Context(what);
+    if (!put->subject_indexed)
+      CAIRN_TRY_CTX(UpdateReferrersTag(image->root.descriptor.digest, a), what);
+    CAIRN_TRY_CTX(client_.PutManifest(tag, a.manifest.descriptor.media_type, a.manifest.bytes),
+                  what);
+    report_.manifests += 2;
+    reporter_.Info(fmt::format("pushed {} ({}) as {}:{}", file.path.filename().string(),
+                               Size(size), target_.repository, tag));
+    report_.files.push_back({file.path, image->root.descriptor.digest,
+                             a.manifest.descriptor.digest, tag});
+    return {};
+  }
+
   /// OCI 1.1 referrers tag schema: for a registry that does not index
   /// `subject`, the index at tag sha256-<hex> lists the referrers.
-  Status UpdateReferrersTag(const std::string& subject, const SbomArtifact& a) {
+  Status UpdateReferrersTag(const std::string& subject, const Artifact& a) {
     std::string tag = internal::ReferrersTag(subject);
     CAIRN_ASSIGN_OR_RETURN(auto existing, client_.GetManifest(tag));
     std::optional<std::string> current;

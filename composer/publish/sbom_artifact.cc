@@ -70,31 +70,38 @@ Result<std::vector<SbomFile>> FindSboms(const fs::path& dir) {
   return out;
 }
 
-Result<SbomArtifact> MakeSbomArtifact(const SbomFile& sbom, const oci::Descriptor& subject) {
-  SbomArtifact a;
+Result<Artifact> MakeArtifact(const std::string& artifact_type, oci::Descriptor layer,
+                              const oci::Descriptor& subject, const std::string& created) {
+  Artifact a;
+  a.artifact_type = artifact_type;
   a.config = {kMediaTypeEmpty, "sha256:" + Sha256Hex(kEmptyJson), 2, std::nullopt, {}};
-  a.layer = {kSpdxArtifactType,
-             sbom.digest,
-             sbom.size,
-             std::nullopt,
-             {{kAnnotationTitle, sbom.path.filename().string()}}};
+  a.layer = std::move(layer);
   nlohmann::json m = {
       {"schemaVersion", 2},
       {"mediaType", oci::kMediaTypeManifest},
-      {"artifactType", kSpdxArtifactType},
+      {"artifactType", artifact_type},
       {"config", DescriptorJson(a.config)},
       {"layers", nlohmann::json::array({DescriptorJson(a.layer)})},
       {"subject",
        DescriptorJson({subject.media_type, subject.digest, subject.size, std::nullopt, {}})}};
-  // The SBOM's own creation time (the build epoch) keeps the artifact reproducible.
-  if (!sbom.created.empty()) m["annotations"] = {{oci::kAnnotationCreated, sbom.created}};
+  // The build's own time (the epoch), not the push's, keeps the artifact reproducible.
+  if (!created.empty()) m["annotations"] = {{oci::kAnnotationCreated, created}};
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, oci::CanonicalJson(m));
   a.manifest.descriptor = {
       oci::kMediaTypeManifest, "sha256:" + Sha256Hex(bytes), bytes.size(), std::nullopt, {}};
-  if (!sbom.created.empty())
-    a.manifest.descriptor.annotations[oci::kAnnotationCreated] = sbom.created;
+  if (!created.empty()) a.manifest.descriptor.annotations[oci::kAnnotationCreated] = created;
   a.manifest.bytes = std::move(bytes);
   return a;
+}
+
+Result<Artifact> MakeSbomArtifact(const SbomFile& sbom, const oci::Descriptor& subject) {
+  return MakeArtifact(kSpdxArtifactType,
+                      {kSpdxArtifactType,
+                       sbom.digest,
+                       sbom.size,
+                       std::nullopt,
+                       {{kAnnotationTitle, sbom.path.filename().string()}}},
+                      subject, sbom.created);
 }
 
 std::string ReferrersTag(const std::string& digest) {
@@ -104,7 +111,7 @@ std::string ReferrersTag(const std::string& digest) {
 }
 
 Result<std::optional<std::string>> AddReferrer(const std::optional<std::string>& existing,
-                                               const SbomArtifact& artifact) {
+                                               const Artifact& artifact) {
   nlohmann::json index = {{"schemaVersion", 2},
                           {"mediaType", oci::kMediaTypeIndex},
                           {"manifests", nlohmann::json::array()}};
@@ -118,7 +125,7 @@ Result<std::optional<std::string>> AddReferrer(const std::optional<std::string>&
         return std::optional<std::string>();
   }
   nlohmann::json entry = DescriptorJson(artifact.manifest.descriptor);
-  entry["artifactType"] = kSpdxArtifactType;
+  entry["artifactType"] = artifact.artifact_type;
   index["manifests"].push_back(std::move(entry));
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, oci::CanonicalJson(index));
   return std::optional<std::string>(std::move(bytes));

@@ -37,14 +37,22 @@ struct SbomFile {
 /// or names no described digest is a kIntegrity error naming the file.
 Result<std::vector<SbomFile>> FindSboms(const std::filesystem::path& dir);
 
-struct SbomArtifact {
+/// An OCI 1.1 artifact: one file that refers to an image.
+struct Artifact {
+  std::string artifact_type;
   oci::Descriptor config;  ///< the empty JSON blob
-  oci::Descriptor layer;   ///< the SBOM file
+  oci::Descriptor layer;   ///< the file
   ManifestNode manifest;   ///< the artifact manifest (canonical JSON)
 };
 
+/// The artifact manifest of `layer` (a descriptor of the file, whose media
+/// type is `artifact_type`, titled with its file name) with `subject` as its
+/// subject; `created` (may be empty) becomes the created annotation.
+Result<Artifact> MakeArtifact(const std::string& artifact_type, oci::Descriptor layer,
+                              const oci::Descriptor& subject, const std::string& created);
+
 /// The artifact manifest for `sbom` with `subject` as its subject.
-Result<SbomArtifact> MakeSbomArtifact(const SbomFile& sbom, const oci::Descriptor& subject);
+Result<Artifact> MakeSbomArtifact(const SbomFile& sbom, const oci::Descriptor& subject);
 
 /// The tag of the referrers tag schema for `digest`: "sha256-<hex>".
 std::string ReferrersTag(const std::string& digest);
@@ -53,6 +61,6 @@ std::string ReferrersTag(const std::string& digest);
 /// appended; nullopt when it already lists it. An existing document that is
 /// not an image index is a kIntegrity error.
 Result<std::optional<std::string>> AddReferrer(const std::optional<std::string>& existing,
-                                               const SbomArtifact& artifact);
+                                               const Artifact& artifact);
 
 }  // namespace cairn::publish::internal

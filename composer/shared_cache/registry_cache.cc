@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "cairn/file_util.h"
 #include "cairn/interrupt.h"
 #include "cairn/oci/descriptor.h"
+#include "cairn/parallel.h"
 #include "shared_cache/gzip_file.h"
 
 namespace cairn::shared_cache {
@@ -155,59 +157,82 @@ Result<std::unique_ptr<RegistryCache>> RegistryCache::Open(RegistryCacheOptions 
 
 RegistryCache::RegistryCache(RegistryCacheOptions options, publish::Reference target,
                              Reporter& reporter)
-    : options_(std::move(options)), reporter_(reporter) {
+    : options_(std::move(options)), target_(std::move(target)), reporter_(reporter) {
   if (!options_.transport) options_.transport = publish::MakeCurlTransport();
   if (!options_.credentials) options_.credentials = publish::DockerConfigCredentials();
+}
+
+bool RegistryCache::available() const { return !disabled_; }
+
+RegistryCacheStats RegistryCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::unique_ptr<publish::RegistryClient> RegistryCache::Borrow() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto client = std::move(idle_.back());
+      idle_.pop_back();
+      return client;
+    }
+  }
   publish::RegistryOptions ro;
   ro.plain_http = options_.plain_http;
   ro.retries = options_.retries;
   ro.credentials = options_.credentials;
-  client_ = std::make_unique<publish::RegistryClient>(std::move(target), std::move(ro),
-                                                      *options_.transport, reporter_);
+  return std::make_unique<publish::RegistryClient>(target_, std::move(ro), *options_.transport,
+                                                   reporter_);
 }
 
-bool RegistryCache::available() const {
+void RegistryCache::Return(std::unique_ptr<publish::RegistryClient> client) {
   std::lock_guard lock(mu_);
-  return !disabled_;
+  idle_.push_back(std::move(client));
 }
 
-RegistryCacheStats RegistryCache::stats() const {
+void RegistryCache::Count(size_t RegistryCacheStats::*counter) {
   std::lock_guard lock(mu_);
-  RegistryCacheStats s = stats_;
-  s.bytes_downloaded = client_->stats().bytes_downloaded;
-  s.bytes_uploaded = client_->stats().bytes_uploaded;
-  return s;
+  ++(stats_.*counter);
+}
+
+void RegistryCache::Reject(const std::string& what, const Error& error) {
+  Count(&RegistryCacheStats::rejected);
+  reporter_.Warn(fmt::format("{} from the shared cache '{}' is unusable{}: {}", what,
+                             options_.repository,
+                             what.rfind("layer", 0) == 0 ? ", building it" : "", error.Render()));
 }
 
 template <typename Op>
-auto RegistryCache::Guarded(const std::string& what, Op op) -> decltype(op()) {
-  std::lock_guard lock(mu_);
-  if (disabled_) return decltype(op())();
-  auto r = op();
-  if (!r.ok() && r.error().code() != Code::kInterrupted && !IsLocalTrouble(r.error())) {
-    disabled_ = true;
+Status RegistryCache::Guarded(const std::string& what, Op op) {
+  if (disabled_) return {};
+  auto client = Borrow();
+  const publish::ClientStats before = client->stats();
+  Status r = op(*client);
+  {
+    std::lock_guard lock(mu_);
+    stats_.bytes_downloaded += client->stats().bytes_downloaded - before.bytes_downloaded;
+    stats_.bytes_uploaded += client->stats().bytes_uploaded - before.bytes_uploaded;
+  }
+  Return(std::move(client));
+  if (!r.ok() && r.error().code() != Code::kInterrupted && !IsLocalTrouble(r.error()) &&
+      !disabled_.exchange(true))
     reporter_.Warn(fmt::format("the shared cache '{}' failed while {}; going on without it: {}",
                                options_.repository, what, r.error().Render()));
-  }
   return r;
 }
 
 bool RegistryCache::PullLayer(const std::string& key, const oci::LayerCache& local) {
   bool hit = false;
   Status s = Guarded(fmt::format("reading layer {}", key.substr(0, 12)),
-                     [&] { return PullLayerLocked(key, local, hit); });
-  if (!s.ok() && IsLocalTrouble(s.error())) {
-    std::lock_guard lock(mu_);
-    ++stats_.rejected;
-    reporter_.Warn(fmt::format("layer {} from the shared cache '{}' is unusable, building it: {}",
-                               key.substr(0, 12), options_.repository, s.error().Render()));
-  }
+                     [&](publish::RegistryClient& c) { return PullLayerWith(c, key, local, hit); });
+  if (!s.ok() && IsLocalTrouble(s.error())) Reject(fmt::format("layer {}", key.substr(0, 12)), s.error());
   return s.ok() && hit;
 }
 
-Status RegistryCache::PullLayerLocked(const std::string& key, const oci::LayerCache& local,
-                                      bool& hit) {
-  CAIRN_ASSIGN_OR_RETURN(auto manifest, client_->GetManifest(LayerTag(key)));
+Status RegistryCache::PullLayerWith(publish::RegistryClient& client, const std::string& key,
+                                    const oci::LayerCache& local, bool& hit) {
+  CAIRN_ASSIGN_OR_RETURN(auto manifest, client.GetManifest(LayerTag(key)));
   if (!manifest) return {};
   CAIRN_ASSIGN_OR_RETURN(auto layers, ParseManifest(manifest->bytes, kLayerArtifactType, key));
   CAIRN_ASSIGN_OR_RETURN(oci::Descriptor blob, Find(layers, "layer", oci::kMediaTypeLayerGzip));
@@ -229,10 +254,10 @@ Status RegistryCache::PullLayerLocked(const std::string& key, const oci::LayerCa
   CAIRN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(local.dir(), "pull"));
   CAIRN_ASSIGN_OR_RETURN(fs::path snapshot, local.NewSnapshotDir());
   Status pulled = [&]() -> Status {
-    CAIRN_TRY(client_->PullBlob(blob, scratch.path() / "layer"));
-    CAIRN_TRY(client_->PullBlob(nodes, snapshot / kNodes));
-    CAIRN_TRY(client_->PullBlob(state, snapshot / kState));
-    CAIRN_TRY(client_->PullBlob(content, scratch.path() / "content.gz"));
+    CAIRN_TRY(client.PullBlob(blob, scratch.path() / "layer"));
+    CAIRN_TRY(client.PullBlob(nodes, snapshot / kNodes));
+    CAIRN_TRY(client.PullBlob(state, snapshot / kState));
+    CAIRN_TRY(client.PullBlob(content, scratch.path() / "content.gz"));
     CAIRN_TRY(internal::GunzipFile(scratch.path() / "content.gz", snapshot / kContent,
                                    content_size));
     CAIRN_TRY(CheckInterrupted());
@@ -242,7 +267,7 @@ Status RegistryCache::PullLayerLocked(const std::string& key, const oci::LayerCa
   std::error_code ec;
   fs::remove_all(snapshot, ec);  // gone already when StoreSnapshot renamed it
   CAIRN_TRY(pulled);
-  ++stats_.layers_pulled;
+  Count(&RegistryCacheStats::layers_pulled);
   hit = true;
   return {};
 }
@@ -251,13 +276,15 @@ Status RegistryCache::PushLayer(const std::string& key, const oci::LayerCache& l
                                 bool skip_existing) {
   if (!options_.push) return {};
   return Guarded(fmt::format("storing layer {}", key.substr(0, 12)),
-                 [&] { return PushLayerLocked(key, local, skip_existing); });
+                 [&](publish::RegistryClient& c) {
+                   return PushLayerWith(c, key, local, skip_existing);
+                 });
 }
 
-Status RegistryCache::PushLayerLocked(const std::string& key, const oci::LayerCache& local,
-                                      bool skip_existing) {
+Status RegistryCache::PushLayerWith(publish::RegistryClient& client, const std::string& key,
+                                    const oci::LayerCache& local, bool skip_existing) {
   if (skip_existing) {
-    CAIRN_ASSIGN_OR_RETURN(auto existing, client_->GetManifest(LayerTag(key)));
+    CAIRN_ASSIGN_OR_RETURN(auto existing, client.GetManifest(LayerTag(key)));
     if (existing && ParseManifest(existing->bytes, kLayerArtifactType, key).ok()) return {};
   }
   CAIRN_ASSIGN_OR_RETURN(auto record, local.Find(key));
@@ -281,22 +308,23 @@ Status RegistryCache::PushLayerLocked(const std::string& key, const oci::LayerCa
   CAIRN_ASSIGN_OR_RETURN(oci::Descriptor state, DescribeFile(kMediaState, *snapshot / kState));
   state.annotations[kTitle] = kState;
 
-  CAIRN_TRY(client_->PushBlobBytes(EmptyConfig(), kEmptyJson));
-  CAIRN_TRY(client_->PushBlob(blob, local.BlobPath(*record)));
-  CAIRN_TRY(client_->PushBlob(nodes, *snapshot / kNodes));
-  CAIRN_TRY(client_->PushBlob(content, content_gz));
-  CAIRN_TRY(client_->PushBlob(state, *snapshot / kState));
+  CAIRN_TRY(client.PushBlobBytes(EmptyConfig(), kEmptyJson));
+  CAIRN_TRY(client.PushBlob(blob, local.BlobPath(*record)));
+  CAIRN_TRY(client.PushBlob(nodes, *snapshot / kNodes));
+  CAIRN_TRY(client.PushBlob(content, content_gz));
+  CAIRN_TRY(client.PushBlob(state, *snapshot / kState));
   const std::string bytes = ManifestBytes(kLayerArtifactType, {blob, nodes, content, state}, key);
-  CAIRN_TRY(client_->PutManifest(LayerTag(key), oci::kMediaTypeManifest, bytes));
-  ++stats_.layers_pushed;
+  CAIRN_TRY(client.PutManifest(LayerTag(key), oci::kMediaTypeManifest, bytes));
+  Count(&RegistryCacheStats::layers_pushed);
   return {};
 }
 
 std::optional<fs::path> RegistryCache::PullPackage(const std::string& cache_key,
                                                    const fs::path& dir) {
   std::optional<fs::path> out;
-  Status s = Guarded(fmt::format("reading package '{}'", cache_key), [&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(auto manifest, client_->GetManifest(PackageTag(cache_key)));
+  Status s = Guarded(fmt::format("reading package '{}'", cache_key),
+                     [&](publish::RegistryClient& client) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(auto manifest, client.GetManifest(PackageTag(cache_key)));
     if (!manifest) return {};
     CAIRN_ASSIGN_OR_RETURN(auto layers,
                            ParseManifest(manifest->bytes, kPackageArtifactType, cache_key));
@@ -306,31 +334,49 @@ std::optional<fs::path> RegistryCache::PullPackage(const std::string& cache_key,
     int fd = ::mkstemp(name.data());
     if (fd < 0) return ErrnoError(fmt::format("cannot create a file in '{}'", dir.string()), errno);
     ::close(fd);
-    CAIRN_TRY(client_->PullBlob(file, name));  // removes the file on failure
-    ++stats_.packages_pulled;
+    CAIRN_TRY(client.PullBlob(file, name));  // removes the file on failure
+    Count(&RegistryCacheStats::packages_pulled);
     out = fs::path(name);
     return {};
   });
-  if (!s.ok() && IsLocalTrouble(s.error())) {
-    std::lock_guard lock(mu_);
-    ++stats_.rejected;
-    reporter_.Warn(fmt::format("package '{}' from the shared cache '{}' is unusable: {}", cache_key,
-                               options_.repository, s.error().Render()));
-  }
+  if (!s.ok() && IsLocalTrouble(s.error())) Reject(fmt::format("package '{}'", cache_key), s.error());
   return out;
 }
 
 Status RegistryCache::PushPackage(const std::string& cache_key, const fs::path& file) {
   if (!options_.push) return {};
-  return Guarded(fmt::format("storing package '{}'", cache_key), [&]() -> Status {
+  return Guarded(fmt::format("storing package '{}'", cache_key),
+                 [&](publish::RegistryClient& client) -> Status {
     CAIRN_ASSIGN_OR_RETURN(oci::Descriptor blob, DescribeFile(kMediaPackage, file));
     blob.annotations[kTitle] = "package";
-    CAIRN_TRY(client_->PushBlobBytes(EmptyConfig(), kEmptyJson));
-    CAIRN_TRY(client_->PushBlob(blob, file));
-    CAIRN_TRY(client_->PutManifest(PackageTag(cache_key), oci::kMediaTypeManifest,
-                                   ManifestBytes(kPackageArtifactType, {blob}, cache_key)));
-    ++stats_.packages_pushed;
+    if (!config_present_) {
+      CAIRN_TRY(client.PushBlobBytes(EmptyConfig(), kEmptyJson));
+      config_present_ = true;
+    }
+    CAIRN_TRY(client.PushBlob(blob, file));
+    CAIRN_TRY(client.PutManifest(PackageTag(cache_key), oci::kMediaTypeManifest,
+                                 ManifestBytes(kPackageArtifactType, {blob}, cache_key)));
+    Count(&RegistryCacheStats::packages_pushed);
     return {};
+  });
+}
+
+void RegistryCache::QueuePackage(const std::string& cache_key, const fs::path& file) {
+  if (!options_.push) return;
+  std::lock_guard lock(mu_);
+  queued_.emplace_back(cache_key, file);
+}
+
+Status RegistryCache::PushQueuedPackages(size_t connections) {
+  std::vector<std::pair<std::string, fs::path>> queued;
+  {
+    std::lock_guard lock(mu_);
+    queued.swap(queued_);
+  }
+  // Each upload is a handful of small requests the registry answers after
+  // writing its files: parallel connections hide that latency.
+  return ParallelFor(queued.size(), std::max<size_t>(1, connections), [&](size_t i) {
+    return PushPackage(queued[i].first, queued[i].second);
   });
 }
 

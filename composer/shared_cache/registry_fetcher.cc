@@ -31,9 +31,7 @@ Result<fs::path> RegistryFetcher::Fetch(const fetch::FetchRequest& request) {
                                request.url, placed.error().Render()));
   }
   CAIRN_ASSIGN_OR_RETURN(fs::path path, local_.Fetch(request));
-  if (Status pushed = remote_.PushPackage(request.cache_key, path); !pushed.ok())
-    reporter_.Warn(fmt::format("could not store '{}' in the shared cache: {}", request.url,
-                               pushed.error().Render()));
+  remote_.QueuePackage(request.cache_key, path);  // uploaded after the build, all at once
   return path;
 }
 

@@ -14,7 +14,9 @@
 // matched by the manifest digest the document describes) as an OCI 1.1
 // artifact whose `subject` is the image, listed in the referrers tag schema
 // fallback ("sha256-<hex>") when the registry does not index subjects itself;
-// the tags last, so a tag never names an image that is not complete.
+// with `files`, the disk images, squashfs and erofs files of a build output
+// as artifacts too (tagged, and referring to their image); the image tags
+// last, so a tag never names an image that is not complete.
 // Nothing under DIR is ever written.
 #pragma once
 
@@ -43,6 +45,10 @@ struct PublishOptions {
   std::string ref_name;
   /// Push each image's SBOM as a referrer.
   bool sboms = true;
+  /// Also push the build output's disk images, squashfs and erofs files, each
+  /// as an OCI artifact referring to its image, under a tag of its own
+  /// ("<tag>-disk-<board>", "<tag>-squashfs-<arch>"; see file_artifacts.h).
+  bool files = false;
   RegistryOptions registry;
   /// A file recording which repository of each registry received each blob,
   /// so a later push to another repository mounts instead of uploading;
@@ -69,9 +75,18 @@ struct PublishedSbom {
   bool referrers_api = false;
 };
 
+/// One output file pushed as an artifact.
+struct PublishedFile {
+  std::filesystem::path file;
+  std::string subject;   ///< the image manifest (or index) digest
+  std::string artifact;  ///< the artifact manifest digest
+  std::string tag;       ///< the artifact's own tag
+};
+
 struct PublishReport {
   std::vector<PublishedTag> tags;
   std::vector<PublishedSbom> sboms;
+  std::vector<PublishedFile> files;
   size_t blobs_existing = 0;
   size_t blobs_mounted = 0;
   size_t blobs_uploaded = 0;

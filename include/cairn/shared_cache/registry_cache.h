@@ -23,17 +23,21 @@
 //   CAIRN_ASSIGN_OR_RETURN(bool hit, remote->PullLayer(key, local));  // local now has it
 //   ... or build it, store it locally, then: CAIRN_TRY(remote->PushLayer(key, local));
 //
-// Safe to call from several threads (calls are serialised). After a failure
-// to reach the registry the cache turns itself off for the rest of the build,
-// so an unreachable registry costs one timeout, not one per package.
+// Safe to call from several threads: each call borrows a registry client of
+// its own from a pool, so parallel package fetches talk to the registry in
+// parallel. After a failure to reach the registry the cache turns itself off
+// for the rest of the build, so an unreachable registry costs one timeout,
+// not one per package.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cairn/oci/layer_cache.h"
 #include "cairn/publish/credentials.h"
@@ -103,22 +107,37 @@ class RegistryCache {
                                                    const std::filesystem::path& dir);
   /// Uploads `file` as the package of `cache_key` (nothing when pushing is off).
   Status PushPackage(const std::string& cache_key, const std::filesystem::path& file);
+  /// Remembers a package to upload later with PushQueuedPackages, so uploads
+  /// neither hold up the build nor wait for each other (`file` must stay).
+  void QueuePackage(const std::string& cache_key, const std::filesystem::path& file);
+  /// Uploads the queued packages over `connections` connections at once.
+  Status PushQueuedPackages(size_t connections = 8);
 
  private:
   RegistryCache(RegistryCacheOptions options, publish::Reference target, Reporter& reporter);
-  /// Runs `op` under the lock unless the cache is off; a failure that is not
-  /// an integrity or usage error turns the cache off (warned once).
+  /// Runs `op` with a client of the pool unless the cache is off; a failure
+  /// that is not the entry's fault (integrity, usage) turns the cache off,
+  /// said once.
   template <typename Op>
-  auto Guarded(const std::string& what, Op op) -> decltype(op());
-  Status PullLayerLocked(const std::string& key, const oci::LayerCache& local, bool& hit);
-  Status PushLayerLocked(const std::string& key, const oci::LayerCache& local, bool skip_existing);
+  Status Guarded(const std::string& what, Op op);
+  std::unique_ptr<publish::RegistryClient> Borrow();
+  void Return(std::unique_ptr<publish::RegistryClient> client);
+  Status PullLayerWith(publish::RegistryClient& client, const std::string& key,
+                       const oci::LayerCache& local, bool& hit);
+  Status PushLayerWith(publish::RegistryClient& client, const std::string& key,
+                       const oci::LayerCache& local, bool skip_existing);
+  void Count(size_t RegistryCacheStats::*counter);
+  void Reject(const std::string& what, const Error& error);
 
   RegistryCacheOptions options_;
+  publish::Reference target_;
   Reporter& reporter_;
-  mutable std::mutex mu_;
-  std::unique_ptr<publish::RegistryClient> client_;
-  bool disabled_ = false;
+  std::atomic<bool> disabled_{false};
+  mutable std::mutex mu_;  ///< guards idle_ and stats_
+  std::vector<std::unique_ptr<publish::RegistryClient>> idle_;
   RegistryCacheStats stats_;
+  std::vector<std::pair<std::string, std::filesystem::path>> queued_;  ///< guarded by mu_
+  std::atomic<bool> config_present_{false};  ///< the empty config blob is in the repository
 };
 
 }  // namespace cairn::shared_cache

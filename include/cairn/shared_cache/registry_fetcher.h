@@ -10,7 +10,8 @@
 // fetcher's full check (size, sha256, the request's verify callback: the
 // package signature) exactly as the origin's bytes would, so the registry is
 // never trusted with a package the index does not vouch for. A package the
-// origin had to serve is uploaded for the next builder. Mutable requests
+// origin had to serve is queued for upload (RegistryCache::PushQueuedPackages,
+// which the build calls at its end) for the next builder. Mutable requests
 // (indexes) always go to the origin: they are what decides freshness.
 #pragma once
 

@@ -2,10 +2,12 @@
 // 2.8.2) on 127.0.0.1, checked with independent tools: skopeo pulls the image
 // back into an OCI layout (every digest must be unchanged) and curl reads the
 // referrers tag and the SBOM blob through the registry's own HTTP API.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cairn/digest.h"
 #include "cairn/file_util.h"
@@ -351,4 +353,69 @@ TEST_CASE(
   expected.push_back(index_digest);
   std::sort(expected.begin(), expected.end());
   CHECK(PullBack(ref, scratch.path() / "pulled") == expected);
+}
+
+TEST_CASE("--files pushes disk images and squashfs files as artifacts of their image",
+          "[publish][registry]") {
+  ScratchDir scratch("publish-files");
+  BuiltOutput built = cairn::testing::MakeBuiltOutput(scratch.path() / "out", "demo");
+  // Stand-ins for a build's disk image and squashfs: the bytes matter, not the format.
+  std::string disk(300000, '\0');
+  for (size_t i = 0; i < disk.size(); i += 4096) disk[i] = static_cast<char>('a' + i % 26);
+  std::string squashfs = "hsqs" + std::string(5000, 'q');
+  fs::create_directories(built.dir / "disk");
+  fs::create_directories(built.dir / "squashfs");
+  std::ofstream(built.dir / "disk" / "x86_64.img", std::ios::binary) << disk;
+  std::ofstream(built.dir / "squashfs" / "aarch64.squashfs", std::ios::binary) << squashfs;
+  std::ofstream(built.dir / "squashfs" / "notes.txt") << "not an output";
+  auto before = cairn::testing::TreeHashes(built.dir);
+  RegistryServer registry(scratch.path() / "registry");
+  const std::string api = "http://" + registry.host() + "/v2/cairn/demo/";
+
+  PublishOptions without = Options(built.dir);
+  CHECK(PushOk(registry.host() + "/cairn/demo:0.9", without).files.empty());
+
+  PublishOptions o = Options(built.dir);
+  o.files = true;
+  PublishReport report = PushOk(registry.host() + "/cairn/demo:1.0", o);
+  CHECK(cairn::testing::TreeHashes(built.dir) == before);
+  REQUIRE(report.files.size() == 2);
+  CHECK(report.files[0].tag == "1.0-disk-x86_64");
+  CHECK(report.files[1].tag == "1.0-squashfs-aarch64");
+
+  auto tags = nlohmann::json::parse(Curl(api + "tags/list"))["tags"];
+  CHECK(std::find(tags.begin(), tags.end(), "1.0-disk-x86_64") != tags.end());
+  CHECK(std::find(tags.begin(), tags.end(), "1.0-squashfs-aarch64") != tags.end());
+  CHECK(std::find(tags.begin(), tags.end(), "0.9-disk-x86_64") == tags.end());
+
+  const std::pair<std::string, std::string> expected[] = {
+      {"application/vnd.cairn.disk.raw.v1", disk},
+      {"application/vnd.cairn.squashfs.v1", squashfs}};
+  for (size_t i = 0; i < 2; ++i) {
+    const PublishedFile& f = report.files[i];
+    INFO(f.tag);
+    CHECK(f.subject == built.index_digest);
+    // skopeo reads the tagged artifact: its type, its subject, the file as its one layer.
+    auto raw = RunCommand({"skopeo", "inspect", "--raw", "--tls-verify=false",
+                           "docker://" + registry.host() + "/cairn/demo:" + f.tag});
+    REQUIRE(raw.exit_code == 0);
+    auto m = nlohmann::json::parse(raw.out);
+    CHECK(m["artifactType"] == expected[i].first);
+    CHECK(m["subject"]["digest"] == built.index_digest);
+    REQUIRE(m["layers"].size() == 1);
+    CHECK(m["layers"][0]["annotations"]["org.opencontainers.image.title"] ==
+          f.file.filename().string());
+    // The blob, fetched with curl, is the file byte for byte.
+    const std::string digest = m["layers"][0]["digest"];
+    CHECK(digest == "sha256:" + cairn::Sha256Hex(expected[i].second));
+    CHECK(Curl(api + "blobs/" + digest) == expected[i].second);
+  }
+  // The index's referrers (fallback tag) list both files next to the index's SBOM.
+  auto referrers = nlohmann::json::parse(Curl(api + "manifests/sha256-" + Hex(built.index_digest),
+                                              "application/vnd.oci.image.index.v1+json"));
+  std::set<std::string> types;
+  for (const auto& r : referrers["manifests"]) types.insert(r["artifactType"].get<std::string>());
+  CHECK(types == std::set<std::string>{"application/spdx+json",
+                                       "application/vnd.cairn.disk.raw.v1",
+                                       "application/vnd.cairn.squashfs.v1"});
 }
