@@ -56,11 +56,6 @@ Result<BuildOptions> OptionsFrom(const Invocation& inv) {
   return o;
 }
 
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 }  // namespace
 
 Status RunBuild(const Invocation& inv, Reporter& reporter) {

@@ -14,13 +14,6 @@
 namespace cairn::cli {
 namespace fs = std::filesystem;
 
-namespace {
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-}  // namespace
-
 // "layers" or "boards" for a file in such a directory of a project, else "images".
 std::string DeclarationKind(const fs::path& file) {
   std::string dir = file.lexically_normal().parent_path().filename().string();

@@ -19,11 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 Result<long long> ParseCount(const std::string& flag, const std::string& text, long long min) {
   char* end = nullptr;
   errno = 0;

@@ -1,6 +1,13 @@
 #include "cli/verbs.h"
 
+#include <cstdio>
+
 namespace cairn::cli {
+
+void Print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
 
 Status RunVerb(const Invocation& inv, Reporter& reporter) {
   const std::string& v = inv.verb;

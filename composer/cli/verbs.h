@@ -14,6 +14,8 @@
 namespace cairn::cli {
 
 Status RunVerb(const Invocation& inv, Reporter& reporter);
+/// Writes a verb's result to stdout and flushes it (progress goes to stderr).
+void Print(const std::string& text);
 
 Status RunBuild(const Invocation& inv, Reporter& reporter);
 Status RunLock(const Invocation& inv, Reporter& reporter);
