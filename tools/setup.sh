@@ -7,7 +7,7 @@ PKGS="build-essential cmake ninja-build pkg-config git
   libsolv-dev libsolvext-dev catch2 libguestfs-dev libguestfs-xfs xfsprogs btrfs-progs
   squashfs-tools umoci skopeo docker-registry curl jq openssl time gpgv gpg gpg-agent debian-archive-keyring mmdebstrap qemu-user
   xz-utils zstd lz4 bzip2 systemd fakeroot liblzma-dev libpam-systemd libpam-cap kmod
-  e2fsprogs dosfstools mtools fdisk qemu-utils cpio dpkg binutils erofs-utils attr
+  e2fsprogs dosfstools mtools fdisk qemu-utils cpio dpkg binutils erofs-utils attr python3
   qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 binutils-aarch64-linux-gnu
   linux-image-cloud-amd64 clang libclang-rt-14-dev"
 missing=""

@@ -61,6 +61,7 @@ Result<ApkIndexArchive> ReadApkIndexArchive(const std::filesystem::path& path,
     CAIRN_ASSIGN_OR_RETURN(bool more, reader.Next(&entry));
     if (!more) break;
     if (entry.pathname == "APKINDEX" && entry.type == rootfs::FileType::kRegular) {
+      out.apkindex_mtime = entry.mtime;
       CAIRN_ASSIGN_OR_RETURN(out.apkindex_text, reader.ReadAllData(kMaxTextSize));
       have_index = true;
     } else if (entry.pathname == "DESCRIPTION" && entry.type == rootfs::FileType::kRegular) {

@@ -67,6 +67,31 @@ std::string PkginfoDatahash(std::string_view text) {
   return value;
 }
 
+// The data member's regular files may declare at most twice .PKGINFO's
+// `size` (the installed size in bytes) plus 16 MiB, and never past
+// kMaxDataSize: a decompression bomb is refused at the entry header that
+// crosses it, before its content is stored (as deb_package.cc does by
+// Installed-Size).
+constexpr uint64_t kMaxDataSize = 16ull << 30;
+
+uint64_t DataLimit(std::string_view text) {
+  uint64_t limit = kMaxDataSize;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    size_t eq = line.find('=');
+    if (line.empty() || line.front() == '#' || eq == std::string_view::npos) continue;
+    if (Trim(line.substr(0, eq)) != "size") continue;
+    std::string_view v = Trim(line.substr(eq + 1));
+    if (v.empty() || v.size() > 15 ||
+        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return kMaxDataSize;
+    limit = std::min<uint64_t>(kMaxDataSize, 2 * std::stoull(std::string(v)) + (16ull << 20));
+  }
+  return limit;
+}
+
 Result<ApkPackage> ApkPackage::Open(const std::filesystem::path& path, const Keyring& keyring,
                                     const ExpectedPackage& expected, bool allow_untrusted) {
   const std::string what = fmt::format("package '{}'", path.string());
@@ -185,13 +210,16 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
     return {};
   };
 
-  CAIRN_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenStream(source, what));
+  CAIRN_ASSIGN_OR_RETURN(auto reader,
+                         ArchiveReader::OpenStream(source, path_.string() + "(data)"));
   bool data_failed = false;
   rootfs::ContentReader content = [&](char* out, size_t cap) -> Result<size_t> {
     auto n = reader.ReadData(out, cap);
     if (!n.ok()) data_failed = true;
     return n;
   };
+  const uint64_t limit = DataLimit(pkginfo_text_);
+  uint64_t declared = 0;
   ArchiveEntry raw;
   while (true) {
     auto more = reader.Next(&raw);
@@ -209,6 +237,11 @@ Status ApkPackage::ForEachDataEntry(const DataEntryFn& fn) const {
           fmt::format("{} has a non-directory entry '{}' for the root", what, raw.pathname));
     }
     bool regular = entry->type == rootfs::FileType::kRegular;
+    if (regular && (declared += entry->size) > limit)
+      return IntegrityError(fmt::format(
+          "{}: files up to '{}' declare {} bytes, more than {} (twice the .PKGINFO size plus "
+          "16 MiB, at most {}): refusing a decompression bomb",
+          what, entry->path, declared, limit, kMaxDataSize));
     Status st = fn(*entry, regular ? &content : nullptr);
     if (!st.ok()) {
       if (data_failed) CAIRN_TRY(check_datahash());

@@ -307,6 +307,42 @@ Result<Decompressor> OpenDataMember(const internal::InputFile& file, std::vector
   return Decompressor::Open(source, MemberLabel(path, member), compression);
 }
 
+// A data member may decompress to at most twice its control file's
+// Installed-Size (KiB; tar headers and padding come on top of the file
+// sizes) plus 16 MiB, and never past kMaxDataSize: a decompression bomb is
+// stopped there, not written to the scratch disk or drained for hours.
+constexpr uint64_t kMaxDataSize = 16ull << 30;
+
+uint64_t DataLimit(std::string_view control_text) {
+  size_t at = control_text.find("\nInstalled-Size:");
+  if (control_text.rfind("Installed-Size:", 0) == 0) at = 0;
+  else if (at != std::string_view::npos) at += 1;
+  if (at == std::string_view::npos) return kMaxDataSize;
+  uint64_t kib = 0;
+  size_t i = at + std::string_view("Installed-Size:").size();
+  while (i < control_text.size() && control_text[i] == ' ') ++i;
+  size_t digits = 0;
+  for (; i < control_text.size() && control_text[i] >= '0' && control_text[i] <= '9'; ++i) {
+    if (++digits > 12) return kMaxDataSize;
+    kib = kib * 10 + static_cast<uint64_t>(control_text[i] - '0');
+  }
+  if (digits == 0) return kMaxDataSize;
+  return std::min<uint64_t>(kMaxDataSize, 2 * kib * 1024 + (16ull << 20));
+}
+
+// Decompressor::Read with the bound of DataLimit.
+Result<std::string_view> ReadCapped(Decompressor& d, uint64_t& total, uint64_t limit,
+                                    const std::string& label) {
+  CAIRN_ASSIGN_OR_RETURN(std::string_view chunk, d.Read());
+  total += chunk.size();
+  if (total > limit)
+    return IntegrityError(fmt::format(
+        "'{}' decompresses to more than {} bytes (twice the control file's Installed-Size plus "
+        "16 MiB, at most {}): refusing a decompression bomb",
+        label, limit, kMaxDataSize));
+  return chunk;
+}
+
 }  // namespace
 
 Status DebPackage::ForEachDataEntry(const DataEntryFn& fn) const {
@@ -317,13 +353,17 @@ Status DebPackage::ForEachDataEntry(const DataEntryFn& fn) const {
   uint64_t pos = 0;
   CAIRN_ASSIGN_OR_RETURN(auto decompressor, OpenDataMember(file, buf, pos, path_, data_member_,
                                                             file_size_, data_compression_));
-  CAIRN_ASSIGN_OR_RETURN(auto reader,
-                         ArchiveReader::OpenStream([&] { return decompressor.Read(); }, label));
+  const uint64_t limit = DataLimit(control_text());
+  uint64_t total = 0;
+  auto read = [&] { return ReadCapped(decompressor, total, limit, label); };
+  CAIRN_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenStream(read, label));
   CAIRN_TRY(StreamEntries(reader, what, fn));
   // The tar ends before the compressed stream does (record padding, then
   // the checksum); read on so a corrupt tail is not silently accepted.
-  CAIRN_TRY(decompressor.Drain());
-  return {};
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(std::string_view chunk, read());
+    if (chunk.empty()) return {};
+  }
 }
 
 Status DebPackage::DecompressDataTo(const std::filesystem::path& out) const {
@@ -335,8 +375,16 @@ Status DebPackage::DecompressDataTo(const std::filesystem::path& out) const {
   std::FILE* f = std::fopen(out.c_str(), "wbx");
   if (!f) return IoError(fmt::format("cannot create '{}': {}", out.string(), std::strerror(errno)));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+  const uint64_t limit = DataLimit(control_text());
+  uint64_t total = 0;
   while (true) {
-    CAIRN_ASSIGN_OR_RETURN(std::string_view chunk, decompressor.Read());
+    auto chunk_or = ReadCapped(decompressor, total, limit, MemberLabel(path_, data_member_));
+    if (!chunk_or.ok()) {
+      closer.reset();
+      std::remove(out.c_str());
+      return std::move(chunk_or).error();
+    }
+    std::string_view chunk = *chunk_or;
     if (chunk.empty()) break;  // the end of a complete, checked stream
     if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size())
       return IoError(fmt::format("cannot write '{}': {}", out.string(), std::strerror(errno)));

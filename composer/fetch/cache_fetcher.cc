@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <system_error>
 #include <optional>
 #include <thread>
@@ -112,6 +113,29 @@ Status CheckCheap(const FetchRequest& request, const fs::path& file, bool cached
   const auto& verify = cached && request.verify_cached ? request.verify_cached : request.verify;
   if (verify) CAIRN_TRY(verify(file));
   return {};
+}
+
+// "2024-08-10 09:19:43 UTC", for the downgrade message.
+std::string UtcTime(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// The newest date accepted for a key (FetchRequest::date_of), if recorded.
+Result<std::optional<int64_t>> ReadDateRecord(const fs::path& record) {
+  std::error_code ec;
+  if (!fs::exists(record, ec)) return std::optional<int64_t>();
+  CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(record));
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || (*end != '\n' && *end != '\0'))
+    return IntegrityError(fmt::format("'{}' does not hold a date (seconds since 1970)",
+                                      record.string()));
+  return std::optional<int64_t>(v);
 }
 
 }  // namespace
@@ -219,7 +243,25 @@ Status CacheFetcher::Download(const FetchRequest& request, const fs::path& final
                                         request.expected_sha256));
   }
   if (request.verify) CAIRN_TRY(request.verify(part.path()));
-  return part.CommitAs(final_path);
+  if (!request.date_of) return part.CommitAs(final_path);
+
+  // Downgrade protection: an older index, validly signed, is how a replayed
+  // or rolled-back mirror looks (apt's "Release file ... is not valid yet"
+  // and Valid-Until cover other halves of this).
+  CAIRN_ASSIGN_OR_RETURN(int64_t date, request.date_of(part.path()));
+  fs::path record = options_.cache_dir / ".dates" / final_path.lexically_relative(options_.cache_dir);
+  CAIRN_ASSIGN_OR_RETURN(std::optional<int64_t> newest, ReadDateRecord(record));
+  if (newest && date < *newest)
+    return IntegrityError(fmt::format("'{}' is dated {}, older than the copy dated {} this cache "
+                                      "accepted before",
+                                      request.url, UtcTime(date), UtcTime(*newest)))
+        .Hint(fmt::format("a validly signed but older index is how a replayed or rolled-back "
+                          "mirror looks; if the repository really went back, remove '{}'",
+                          record.string()));
+  CAIRN_TRY(part.CommitAs(final_path));
+  if (newest && *newest == date) return {};
+  CAIRN_TRY(MakeDirs(record.parent_path()));
+  return WriteFileAtomic(record, std::to_string(date) + "\n");
 }
 
 }  // namespace cairn::fetch

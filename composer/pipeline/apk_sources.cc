@@ -115,12 +115,16 @@ Result<std::vector<solve::ApkRepository>> LoadRepositories(const std::vector<Rep
     std::string url = IndexUrl(repo.url, arch);
     reporter.Debug(fmt::format("index {}", url));
     // Verified before it enters the cache, and again (cheaply) when read.
+    int64_t signed_mtime = 0;
     auto verify = [&](const fs::path& file) -> Status {
       auto r = extract::ReadApkIndexArchive(file, keyring, allow_untrusted);
       if (!r.ok()) return NameSource(std::move(r).error(), file, url);
+      signed_mtime = r->apkindex_mtime;
       return {};
     };
-    auto path = fetcher.Fetch({.url = url, .verify = verify});
+    // An index older than one accepted before is refused (a replayed mirror).
+    auto date_of = [&](const fs::path&) -> Result<int64_t> { return signed_mtime; };
+    auto path = fetcher.Fetch({.url = url, .verify = verify, .date_of = date_of});
     if (!path.ok())
       return std::move(path).error().Context(fmt::format("fetching the index of '{}'", repo.url));
     auto archive = extract::ReadApkIndexArchive(*path, keyring, allow_untrusted);

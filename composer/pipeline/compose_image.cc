@@ -28,6 +28,7 @@
 #include "cairn/oci/tar.h"
 #include "cairn/parallel.h"
 #include "cairn/rootfs/layer_snapshot.h"
+#include "cairn/rootfs/special_files.h"
 #include "cairn/rootfs/tree.h"
 #include "cairn/sbom/spdx.h"
 #include "compose/accounts.h"
@@ -712,6 +713,15 @@ Result<ComposeResult> ComposeAndEmit(const ComposeRequest& req, Reporter& report
       info.datahash = locked[i]->sha256;  // the .deb's SHA256, reported as the SBOM checksum
       si.packages.push_back(
           {info, "", sbom::DebPurl(info.name, info.version, info.arch, si.os)});
+    }
+    // Allowed, but recorded: device nodes and setuid/setgid files (log and SBOM).
+    for (const auto& f : rootfs::FindSpecialFiles(tree)) {
+      size_t k = static_cast<size_t>(f.owner) + (tb.debs.empty() ? 0 : tb.opened.size());
+      bool packaged = f.owner >= 0 && k < si.packages.size();
+      reporter.Info(fmt::format("{}: {} installs {}", target.name,
+                                packaged ? "'" + si.packages[k].info.name + "'" : "cairn",
+                                rootfs::DescribeSpecialFile(f)));
+      if (packaged) si.packages[k].special_files.push_back(rootfs::DescribeSpecialFile(f));
     }
     std::string sbom_name = target.board ? fmt::format("sbom-{}.spdx.json", target.name)
                                          : fmt::format("sbom-{}.spdx.json", target.arch);

@@ -65,7 +65,9 @@ Result<deb::Release> FetchRelease(const DebSuiteRef& s, int64_t now, fetch::Fetc
     accepted = std::move(release);
     return {};
   };
-  auto path = fetcher.Fetch({.url = url, .verify = verify});
+  // An older Release than one accepted before is refused (a replayed mirror).
+  auto date_of = [&](const fs::path&) -> Result<int64_t> { return accepted ? accepted->date : 0; };
+  auto path = fetcher.Fetch({.url = url, .verify = verify, .date_of = date_of});
   if (!path.ok()) return std::move(path).error().Context(fmt::format("reading suite '{}'", s.suite));
   if (!accepted) return InternalError(fmt::format("'{}' was not verified", url));
   return std::move(*accepted);

@@ -210,6 +210,11 @@ void ApkPackage(PrettyJson& j, const std::string& id, const SbomPackage& pkg,
     j.EndArray();
   }
   PurlRefs(j, !pkg.purl.empty() ? pkg.purl : ApkPurl(pkg.purl_namespace, info, os));
+  if (!pkg.special_files.empty()) {
+    std::string list;
+    for (const auto& f : pkg.special_files) list += (list.empty() ? "" : "; ") + f;
+    j.Member("comment", "installs device nodes or setuid/setgid files: " + list);
+  }
   j.EndObject();
 }
 

@@ -105,7 +105,8 @@ struct DebTampered {
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     Snapshot();
-    REQUIRE(cached_before.size() == 4);  // InRelease, Packages.xz, two .debs
+    // InRelease and the record of its Date (downgrade protection), Packages.xz, two .debs.
+    REQUIRE(cached_before.size() == 5);
   }
   // Resolves against the archive as it now is, so its (good) indexes are cached.
   void Resolve() {

@@ -122,6 +122,15 @@ Result<StagedTree> StageTree(const rootfs::Tree& tree, const fs::path& dir,
   StagedTree staged;
   std::vector<const Node*> links;
   for (const auto& [path, node] : tree.nodes()) {
+    // The tree never puts a node under a symlink (Tree::Add resolves parents),
+    // but the host would follow one out of `dir`: check, whoever built the tree.
+    if (std::string parent = ParentPath(path); !parent.empty()) {
+      const Node* p = tree.Find(parent);
+      if (!p || p->meta.type != FileType::kDirectory)
+        return IntegrityError(fmt::format(
+            "cannot stage '{}': its parent '{}' is {} in the tree, not a directory", path, parent,
+            p ? fmt::format("a {}", rootfs::FileTypeName(p->meta.type)) : "missing"));
+    }
     fs::path host = dir / path;
     int64_t when = StagedTime(node.meta.mtime, options);
     switch (node.meta.type) {
@@ -148,6 +157,10 @@ Result<StagedTree> StageTree(const rootfs::Tree& tree, const fs::path& dir,
     staged.emplace(path, StagedMeta{});
   }
   for (const Node* node : links) {
+    const Node* t = tree.Find(node->meta.link_target);
+    if (!t || t->meta.type != FileType::kRegular)
+      return IntegrityError(fmt::format("cannot stage hard link '{}': '{}' is not a regular file",
+                                        node->meta.path, node->meta.link_target));
     fs::path host = dir / node->meta.path;
     fs::path target = dir / node->meta.link_target;
     if (::link(target.c_str(), host.c_str()) != 0)

@@ -54,7 +54,9 @@ std::string ParentPath(std::string_view path);
 /// The time a node gets: its mtime clamped to [min_time, epoch].
 int64_t StagedTime(int64_t mtime, const StageOptions& options);
 
-/// Stages `tree` into `dir`, an existing empty directory.
+/// Stages `tree` into `dir`, an existing empty directory. A node whose parent
+/// is not a directory of the tree (a symlink the host would follow out of
+/// `dir`) is kIntegrity, before anything is created under that parent.
 Result<StagedTree> StageTree(const rootfs::Tree& tree, const std::filesystem::path& dir,
                              const StageOptions& options);
 

@@ -10,6 +10,7 @@
 //   ParseApkIndex(index.apkindex_text, ...);
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ namespace cairn::extract {
 /// The verified content of an APKINDEX.tar.gz.
 struct ApkIndexArchive {
   std::string apkindex_text;              ///< the APKINDEX entry, verbatim
+  /// The APKINDEX tar entry's mtime: when `apk index` wrote it (the signature
+  /// covers it), so a cache can tell an older index from a newer one.
+  int64_t apkindex_mtime = 0;
   std::string description;                ///< the DESCRIPTION entry ("" if absent)
   std::vector<SignatureInfo> signatures;  ///< every `.SIGN.*` entry, in file order
   std::string trusted_key;                ///< key that verified; "" if accepted untrusted

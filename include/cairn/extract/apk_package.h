@@ -58,6 +58,8 @@ class ApkPackage {
   /// numeric owners, modes, mtimes, xattrs, device numbers. The archive's
   /// root entry ("./") is skipped. Errors from `fn` are returned unchanged;
   /// corrupt data is reported as a datahash mismatch when the hash differs.
+  /// Regular files may declare at most twice .PKGINFO's `size` plus 16 MiB
+  /// (16 GiB without one); more is kIntegrity (a decompression bomb).
   /// May be called more than once (each call reads the file again).
   Status ForEachDataEntry(const DataEntryFn& fn) const;
 

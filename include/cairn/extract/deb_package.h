@@ -67,7 +67,10 @@ class DebPackage {
   /// corrupt or truncated member is kIntegrity, possibly after some entries
   /// were delivered, so a caller discards what it received on any error. The
   /// rest of the stream is read after the tar ends, so the compressor's
-  /// checksum is always verified. May be called more than once.
+  /// checksum is always verified. The member may decompress to at most twice
+  /// the control file's Installed-Size plus 16 MiB (16 GiB without one); more
+  /// is kIntegrity (a decompression bomb), here and in DecompressDataTo.
+  /// May be called more than once.
   Status ForEachDataEntry(const DataEntryFn& fn) const;
 
   /// Decompresses the data member into `out`, a new plain tar file, checking

@@ -45,6 +45,12 @@ struct FetchRequest {
   /// later anyway (a package's data hash is checked again on extraction).
   /// Empty: `verify` runs on cached entries too.
   std::function<Status(const std::filesystem::path& file)> verify_cached;
+  /// For content that must never go back in time (a signed index): returns
+  /// the date the downloaded file carries (seconds since 1970, e.g. a
+  /// Release's Date), after `verify` accepted it. The cache remembers the
+  /// newest date it accepted for the key (in "<cache>/.dates/<key>"); a
+  /// download dated earlier is kIntegrity and the cached copy stays. May be empty.
+  std::function<Result<int64_t>(const std::filesystem::path& file)> date_of;
 };
 
 /// The seam stages fetch through; returns the path of a verified local copy.

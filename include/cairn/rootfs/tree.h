@@ -218,8 +218,9 @@ class Tree {
 std::string_view FileTypeName(FileType type);
 
 /// Normalises a path from an archive or declaration: strips leading "/" and
-/// "./", collapses "//" and "."; rejects ".." components, NUL bytes and empty
-/// names with a kIntegrity error naming the path.
+/// "./", collapses "//" and "."; rejects ".." components, NUL bytes, newlines,
+/// names over 255 bytes and paths over 4095 bytes (Linux's NAME_MAX and
+/// PATH_MAX) with a kIntegrity error naming the path.
 Result<std::string> NormalizePath(std::string_view path);
 
 }  // namespace cairn::rootfs

@@ -38,6 +38,9 @@ struct SbomPackage {
   std::string purl_namespace;
   /// When set, the package's purl as is (Debian packages: DebPurl) instead of ApkPurl.
   std::string purl;
+  /// Device nodes and setuid/setgid files it installed (rootfs::DescribeSpecialFile
+  /// lines), recorded as the package's SPDX comment; empty writes none.
+  std::vector<std::string> special_files;
 };
 
 /// Everything the per-architecture document says.
