@@ -52,20 +52,27 @@ Status StreamRange(const internal::InputFile& file, uint64_t offset,
   }
 }
 
-}  // namespace
-
-std::string PkginfoDatahash(std::string_view text) {
-  std::string value;
+// The last value of `key` in .PKGINFO text ("key = value" lines, '#' comments).
+std::string_view PkginfoValue(std::string_view text, std::string_view key) {
+  std::string_view value;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     size_t eq = line.find('=');
     if (line.empty() || line.front() == '#' || eq == std::string_view::npos) continue;
-    if (Trim(line.substr(0, eq)) == "datahash") value = std::string(Trim(line.substr(eq + 1)));
+    if (Trim(line.substr(0, eq)) == key) value = Trim(line.substr(eq + 1));
   }
   return value;
 }
+
+}  // namespace
+
+std::string PkginfoDatahash(std::string_view text) {
+  return std::string(PkginfoValue(text, "datahash"));
+}
+
+namespace {
 
 // The data member's regular files may declare at most twice .PKGINFO's
 // `size` (the installed size in bytes) plus 16 MiB, and never past
@@ -75,22 +82,14 @@ std::string PkginfoDatahash(std::string_view text) {
 constexpr uint64_t kMaxDataSize = 16ull << 30;
 
 uint64_t DataLimit(std::string_view text) {
-  uint64_t limit = kMaxDataSize;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    size_t eq = line.find('=');
-    if (line.empty() || line.front() == '#' || eq == std::string_view::npos) continue;
-    if (Trim(line.substr(0, eq)) != "size") continue;
-    std::string_view v = Trim(line.substr(eq + 1));
-    if (v.empty() || v.size() > 15 ||
-        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return kMaxDataSize;
-    limit = std::min<uint64_t>(kMaxDataSize, 2 * std::stoull(std::string(v)) + (16ull << 20));
-  }
-  return limit;
+  std::string_view v = PkginfoValue(text, "size");
+  if (v.empty() || v.size() > 15 ||
+      !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return kMaxDataSize;
+  return std::min<uint64_t>(kMaxDataSize, 2 * std::stoull(std::string(v)) + (16ull << 20));
 }
+
+}  // namespace
 
 Result<ApkPackage> ApkPackage::Open(const std::filesystem::path& path, const Keyring& keyring,
                                     const ExpectedPackage& expected, bool allow_untrusted) {
