@@ -399,7 +399,7 @@ TEST_CASE("dpkg database: malformed packages are refused with dpkg's reasons", "
   }
 }
 
-TEST_CASE("dpkg database: co-installing needs Multi-Arch same; a conffile must be a file",
+TEST_CASE("dpkg database: co-installing needs Multi-Arch same, and a conffile must be a file",
           "[compose][deb]") {
   Fixture f;
   const DpkgDatabaseSpec spec{"amd64", {"i386"}, kEpoch};

@@ -66,7 +66,7 @@ TEST_CASE("a Debian declaration loads with sources, switches and packages", "[co
         "  - aarch64\n");
 }
 
-TEST_CASE("an included file's Debian sources come first; the includer's switches win",
+TEST_CASE("an included file's Debian sources come first, and the includer's switches win",
           "[config][debian]") {
   testing::ScratchDir dir("config-debian");
   WriteDecl(dir, "base.yaml",

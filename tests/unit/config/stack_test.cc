@@ -137,7 +137,7 @@ TEST_CASE("Debian targets use the debian packages and the board's kernel flavour
   CHECK(Values(Find(pc, "board-qemu-x86_64").packages) == Strings{"systemd-boot"});
 }
 
-TEST_CASE("without boards: one target per arch; a plain image is one layer", "[config][stack]") {
+TEST_CASE("without boards: one target per arch, and a plain image is one layer", "[config][stack]") {
   Image img = MustLoad(Layered() + "/images/plain.yaml");
   auto r = PlanTargets(img, "apk", {});
   if (!r.ok()) FAIL(r.error().Render());

@@ -179,7 +179,7 @@ TEST_CASE("an entry's key changes exactly when what it is built from changes",
   CHECK(locked->entries[2].key == after->entries[2].key);
 }
 
-TEST_CASE("--arch picks the archs of images without boards and filters boards",
+TEST_CASE("plan --arch picks the archs of images without boards and filters boards",
           "[pipeline][plan]") {
   Project p;
   auto arm = p.Plan({"arm64"});

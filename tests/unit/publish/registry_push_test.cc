@@ -355,7 +355,7 @@ TEST_CASE(
   CHECK(PullBack(ref, scratch.path() / "pulled") == expected);
 }
 
-TEST_CASE("--files pushes disk images and squashfs files as artifacts of their image",
+TEST_CASE("publish with files pushes disk images and squashfs files as artifacts of their image",
           "[publish][registry]") {
   ScratchDir scratch("publish-files");
   BuiltOutput built = cairn::testing::MakeBuiltOutput(scratch.path() / "out", "demo");

@@ -202,7 +202,7 @@ TEST_CASE("a layer entry goes through the registry whole and a corrupt blob is r
   }
 }
 
-TEST_CASE("packages go through the registry; read-only and unreachable registries",
+TEST_CASE("packages go through the registry, and read-only and unreachable registries are harmless",
           "[shared_cache][registry]") {
   ScratchDir scratch("shared-cache-pkg");
   RegistryServer registry(scratch.path() / "registry");

@@ -283,7 +283,7 @@ TEST_CASE("a small vfat partition is FAT16 and still checks clean", "[disk]") {
   CHECK(info.out.find("disk type=\"FAT16   \"") != std::string::npos);
 }
 
-TEST_CASE("the same inputs give the same bytes; another seed other ids", "[disk]") {
+TEST_CASE("the same inputs give the same bytes, and another seed other ids", "[disk]") {
   DiskFixture f;
   fs::path a = f.out / "a.img";
   fs::path b = f.dir.path() / "elsewhere" / "b.img";
