@@ -35,22 +35,9 @@ n=${BENCH_PACKAGES:-500}
 repeat=${BENCH_REPEAT:-3}
 epoch=1700000000
 dir=$build/bench-data/shared-cache-n$n
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
-
-args="--generate $n --seed 1 --epoch $epoch --arch x86_64"
-if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$args" ]; then
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  # shellcheck disable=SC2086
-  "$mkrepo" --quiet --key "$src/tests/data/keys/cairn-demo.rsa" $args "$dir/repo"
-  echo "$args" >"$dir/stamp"
-fi
-mkdir -p "$dir/project/layers" "$dir/project/images"
-cat >"$dir/project/layers/bulk.yaml" <<EOF2
-description: $n generated packages
-packages: {apk: [synth-all]}
-EOF2
+# shellcheck source=bench/synth_layers.sh
+. "$src/bench/synth_layers.sh"
+synth_repo_and_bulk_layer
 cat >"$dir/project/layers/app.yaml" <<EOF2
 description: the app on top
 packages: {apk: [hello]}
