@@ -45,7 +45,7 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
   ScratchDir scratch("e2e-boot");
   const fs::path out = scratch.path() / "demo";
   auto build = BuildDemo(out);
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   const fs::path disk = out / "disk" / "qemu-x86_64.img";
   REQUIRE(fs::exists(disk));
@@ -147,7 +147,7 @@ TEST_CASE("the demo image's disks boot on qemu-x86_64 and qemu-aarch64 to its in
     as_user.push_back(a);
   auto second = RunCommand(as_user, {"HOME=" + unprivileged.path().string(),
                                      "TMPDIR=" + unprivileged.path().string()});
-  INFO(second.err);
+  INFO(Tail(second.err));
   REQUIRE(second.exit_code == 0);
   CHECK(ImageDigests(second.out) == ImageDigests(build.out));
   CHECK(ImageDigests(build.out).size() == 3);
@@ -210,7 +210,7 @@ TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
                       out.string(), "--offline"});
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   // The root partition holds the image, as the filesystem's own tools read it.
   const fs::path disk = out / "disk" / "qemu-x86_64.img";
@@ -227,7 +227,7 @@ TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e
               .exit_code == 0);
   if (fs_type == "squashfs") {
     auto list = RunCommand({"unsquashfs", "-lln", part.string(), "etc/rc.d/S99started"});
-    INFO(list.err);
+    INFO(Tail(list.err));
     CHECK(list.out.find(" 0/0 ") != std::string::npos);
     CHECK(list.out.find("squashfs-root/etc/rc.d/S99started\n") != std::string::npos);
   } else {
@@ -235,13 +235,13 @@ TEST_CASE("squashfs and erofs roots boot read-only under a tmpfs overlay", "[e2e
     INFO(fsck.out << fsck.err);
     CHECK(fsck.exit_code == 0);
     auto busybox = RunCommand({"dump.erofs", "--path=/usr/bin/busybox", part.string()});
-    INFO(busybox.err);
+    INFO(Tail(busybox.err));
     CHECK(busybox.out.find("Uid: 0   Gid: 0  Access: 0755") != std::string::npos);
   }
 
   auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
                     "--timeout", "300"});
-  INFO(run.err);
+  INFO(Tail(run.err));
   CHECK(run.exit_code == 0);
   CHECK(run.err.find("cairn-initramfs: switching to root " + root_arg) != std::string::npos);
   CHECK(run.err.find(" root=" + root_arg + " ") != std::string::npos);
@@ -272,7 +272,7 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, c
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
                       out.string(), "--offline", "--json"});
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   fs::path result = scratch.path() / "result.json";
   WriteText(result, build.out);
@@ -352,7 +352,7 @@ TEST_CASE("a UKI boots from the ESP, and the image's outputs: squashfs, erofs, c
   // cairn inspect (libguestfs) reads the qcow2 disk back: GPT, the ESP's UKI,
   // the root's OS and as many installed dpkg packages as the build installed.
   auto inspect = Cairn({"inspect", "--json", qcow2.string()});
-  INFO(inspect.err);
+  INFO(Tail(inspect.err));
   REQUIRE(inspect.exit_code == 0);
   fs::path report = scratch.path() / "inspect.json";
   WriteText(report, inspect.out);
@@ -392,7 +392,7 @@ TEST_CASE("an xfs root and a btrfs data partition, filled in the libguestfs appl
   const fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", DebianCache().string(), "-o",
                       out.string(), "--offline"});
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   CHECK(build.err.find("warning: qemu-x86_64.img: xfs and btrfs partitions are filled by the "
                        "kernel") != std::string::npos);
@@ -408,7 +408,7 @@ TEST_CASE("an xfs root and a btrfs data partition, filled in the libguestfs appl
                        table_json)) * 512;
     auto r = RunCommand({"blkid", "-p", "-O", std::to_string(start), "-o", "export",
                          disk.string()});
-    INFO(r.err);
+    INFO(Tail(r.err));
     return r.out;
   };
   const std::string root = probe(1);
@@ -420,7 +420,7 @@ TEST_CASE("an xfs root and a btrfs data partition, filled in the libguestfs appl
 
   auto run = Cairn({"-v", "run", yaml.string(), "-o", out.string(), "--check", kMarker,
                     "--timeout", "300"});
-  INFO(run.err);
+  INFO(Tail(run.err));
   CHECK(run.exit_code == 0);
   CHECK(run.err.find(" rootfstype=xfs") != std::string::npos);
   CHECK(run.err.find("cairn-initramfs: switching to root LABEL=root") != std::string::npos);

@@ -50,7 +50,7 @@ struct MatrixProject {
 TEST_CASE("plan, one matrix entry, and every entry with --all", "[e2e][matrix]") {
   MatrixProject p;
   auto plan = p.Run({"plan"});
-  INFO(plan.err);
+  INFO(Tail(plan.err));
   REQUIRE(plan.exit_code == 0);
   const fs::path plan_json = p.scratch.path() / "plan.json";
   WriteText(plan_json, plan.out);
@@ -81,7 +81,7 @@ TEST_CASE("plan, one matrix entry, and every entry with --all", "[e2e][matrix]")
 
   // Entry 1 of the demo image's plan: beta alone, in out/demo/beta.
   auto one = p.Run({"build", "images/demo.yaml", "--matrix-entry", "1"});
-  INFO(one.err);
+  INFO(Tail(one.err));
   REQUIRE(one.exit_code == 0);
   auto one_lines = Lines(one.out);
   REQUIRE(one_lines.size() == 1);
@@ -91,7 +91,7 @@ TEST_CASE("plan, one matrix entry, and every entry with --all", "[e2e][matrix]")
   // skopeo reads the layout and finds an aarch64 image.
   auto skopeo = RunCommand({"skopeo", "inspect", "--raw",
                             "oci:" + (p.root / "out/demo/beta/oci").string() + ":demo-beta"});
-  INFO(skopeo.err);
+  INFO(Tail(skopeo.err));
   CHECK(skopeo.exit_code == 0);
   CHECK(!fs::exists(p.root / "out/demo/alpha"));
 
@@ -103,7 +103,7 @@ TEST_CASE("plan, one matrix entry, and every entry with --all", "[e2e][matrix]")
   // Everything: broken-gamma fails, both demo boards are built.
   fs::remove_all(p.root / "out");
   auto all = p.Run({"build", "--all", "-j", "2", "--no-disk"});
-  INFO(all.err);
+  INFO(Tail(all.err));
   CHECK(all.exit_code == 1);
   auto lines = Lines(all.out);
   REQUIRE(lines.size() == 3);

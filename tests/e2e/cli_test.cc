@@ -140,7 +140,7 @@ TEST_CASE("cairn show prints the declaration merged with its includes", "[e2e][c
             "archs: [arm64]\n"
             "environment:\n  B: from-top\n");
   auto r = Cairn({"show", "top.yaml"}, {}, dir);
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   const std::string& s = r.out;
   CHECK(s.find("name: merged") != std::string::npos);
@@ -161,7 +161,7 @@ TEST_CASE("cairn show prints the declaration merged with its includes", "[e2e][c
   // The printed result is itself a declaration that shows the same.
   WriteText(dir / "shown.yaml", s);
   auto again = Cairn({"show", "shown.yaml"}, {}, dir);
-  INFO(again.err);
+  INFO(Tail(again.err));
   CHECK(again.exit_code == 0);
   CHECK(again.out == s);
 
@@ -173,7 +173,7 @@ TEST_CASE("cairn show prints the declaration merged with its includes", "[e2e][c
 
 TEST_CASE("list, validate and version", "[e2e][cli]") {
   auto list = Cairn({"list", "-C", SourceDir().string()});
-  INFO(list.err);
+  INFO(Tail(list.err));
   REQUIRE(list.exit_code == 0);
   bool demo = false;
   for (const auto& line : Lines(list.out))
@@ -203,7 +203,7 @@ TEST_CASE("sbom prints the SBOM of a built image", "[e2e][cli][sbom]") {
   ScratchDir scratch("e2e-cli-sbom");
   WriteText(scratch.path() / "demo.yaml", DemoYaml());
   auto b = Cairn({"build", "demo.yaml", "--cache-dir", "cache", "-o", "out"}, {}, scratch.path());
-  INFO(b.err);
+  INFO(Tail(b.err));
   REQUIRE(b.exit_code == 0);
   auto index = Cairn({"sbom", "out"}, {}, scratch.path());
   CHECK(index.exit_code == 0);

@@ -21,7 +21,7 @@ TEST_CASE("Debian bookworm with systemd builds from the archive and dpkg reads i
   auto build = Cairn({"build", (SourceDir() / "images/debian-bookworm.yaml").string(),
                       "--cache-dir", DebianCache().string(), "-o", out.string(),
                       "--source-date-epoch", "1700000000", "--offline"});
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   REQUIRE(IsDigest(Lines(build.out).at(0)));
 
@@ -31,7 +31,7 @@ TEST_CASE("Debian bookworm with systemd builds from the archive and dpkg reads i
     fs::path bundle = scratch.path() / ("bundle-" + arch);
     auto un = RunCommand({"umoci", "unpack", "--rootless", "--image",
                           (out / "oci").string() + ":" + ref, bundle.string()});
-    INFO(un.err);
+    INFO(Tail(un.err));
     REQUIRE(un.exit_code == 0);
     fs::path root = bundle / "rootfs";
     fs::path admin = root / "var/lib/dpkg";
@@ -44,7 +44,7 @@ TEST_CASE("Debian bookworm with systemd builds from the archive and dpkg reads i
     REQUIRE(locked.size() > 80);
     auto q = RunCommand({"dpkg-query", "--admindir=" + admin.string(), "-W", "-f",
                          "${Package} ${Version} ${db:Status-Abbrev}\\n"});
-    INFO(q.err);
+    INFO(Tail(q.err));
     REQUIRE(q.exit_code == 0);
     std::set<std::string> installed;
     for (const auto& l : Lines(q.out)) {

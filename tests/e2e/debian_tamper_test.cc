@@ -102,7 +102,7 @@ struct DebTampered {
   void BuildGood() {
     Write(ArchiveSpec("1.0-1"));
     auto r = Build(scratch.path() / "good");
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     Snapshot();
     // InRelease and the record of its Date (downgrade protection), Packages.xz, two .debs.
@@ -111,7 +111,7 @@ struct DebTampered {
   // Resolves against the archive as it now is, so its (good) indexes are cached.
   void Resolve() {
     auto r = Cairn({"resolve", yaml.string(), "--cache-dir", cache.string()});
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
   }
   void Snapshot() { cached_before = CacheFiles(); }
@@ -134,7 +134,7 @@ std::set<std::string> Names(const std::map<std::string, std::string>& files) {
 // Exit 1 with an error, no output, and nothing new in the cache; with
 // `cache_unchanged`, not even a changed byte in what was there.
 void ExpectRefused(const CommandResult& r, const DebTampered& t, bool cache_unchanged = true) {
-  INFO(r.err);
+  INFO(Tail(r.err));
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
   CHECK(r.err.find("cairn: ") != std::string::npos);
@@ -154,14 +154,14 @@ TEST_CASE("a tiny Debian image builds from the signed test archive", "[e2e][debi
   DebTampered t;
   t.Write(ArchiveSpec("1.0-1"));
   auto r = t.Build(t.out);
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   REQUIRE(IsDigest(Lines(r.out).at(0)));
 
   fs::path bundle = t.scratch.path() / "bundle";
   auto un = RunCommand({"umoci", "unpack", "--rootless", "--image",
                         (t.out / "oci").string() + ":tiny-debian", bundle.string()});
-  INFO(un.err);
+  INFO(Tail(un.err));
   REQUIRE(un.exit_code == 0);
   fs::path root = bundle / "rootfs";
   CHECK(ReadText(root / "usr/bin/greet") == "#!/bin/sh\ncat /usr/share/greet/greeting\n");
@@ -171,7 +171,7 @@ TEST_CASE("a tiny Debian image builds from the signed test archive", "[e2e][debi
 
   auto q = RunCommand({"dpkg-query", "--admindir=" + (root / "var/lib/dpkg").string(), "-W", "-f",
                        "${Package} ${Version} ${Architecture} ${db:Status-Abbrev}\\n"});
-  INFO(q.err);
+  INFO(Tail(q.err));
   REQUIRE(q.exit_code == 0);
   CHECK(q.out == "greet 1.0-1 amd64 ii \ngreet-data 1.0-1 all ii \n");
 
@@ -343,7 +343,7 @@ TEST_CASE("an expired Valid-Until is refused unless allow-expired is set",
   // A dated snapshot archive: the declaration accepts it explicitly.
   t.WriteYaml(true);
   auto ok = t.Build(t.out);
-  INFO(ok.err);
+  INFO(Tail(ok.err));
   REQUIRE(ok.exit_code == 0);
   CHECK(IsDigest(Lines(ok.out).at(0)));
   CHECK(Jq(".archs.x86_64.packages[] | \"\\(.name) \\(.version)\"", t.out / "cairn.lock") ==

@@ -69,7 +69,7 @@ TEST_CASE("demo rootfs unpacked by umoci has the declared content", "[e2e][demo]
       fs::path bundle = d.scratch.path() / (std::string("bundle-") + oci_arch);
       auto un = RunCommand({"umoci", "unpack", "--rootless", "--image",
                             d.oci.string() + ":demo-" + oci_arch, bundle.string()});
-      INFO(un.err);
+      INFO(Tail(un.err));
       REQUIRE(un.exit_code == 0);
       fs::path root = bundle / "rootfs";
       REQUIRE(fs::is_regular_file(root / "usr/bin/hello"));
@@ -101,12 +101,12 @@ TEST_CASE("demo image is readable and copyable by skopeo", "[e2e][demo][skopeo]"
   BuiltDemo d;
   BuildDemo(d);
   auto inspect = RunCommand({"skopeo", "inspect", "oci:" + d.oci.string() + ":demo"});
-  INFO(inspect.err);
+  INFO(Tail(inspect.err));
   REQUIRE(inspect.exit_code == 0);
   fs::path other = d.scratch.path() / "copy";
   auto copy = RunCommand({"skopeo", "copy", "--all", "oci:" + d.oci.string() + ":demo",
                           "oci:" + other.string() + ":demo"});
-  INFO(copy.err);
+  INFO(Tail(copy.err));
   REQUIRE(copy.exit_code == 0);
   CHECK(ManifestOf(other, "demo") == d.digest);
   // skopeo's view of the index digest agrees as well.

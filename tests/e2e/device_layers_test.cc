@@ -31,7 +31,7 @@ std::vector<std::string> LayersOf(const fs::path& oci, const std::string& manife
 // Packages whose dpkg file list is in a layer blob: "var/lib/dpkg/info/<pkg>[:arch].list".
 std::set<std::string> DpkgListsIn(const fs::path& blob) {
   auto r = RunCommand({"tar", "-tzf", blob.string()});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   std::set<std::string> out;
   const std::string prefix = "var/lib/dpkg/info/";
@@ -51,7 +51,7 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
   ScratchDir scratch("e2e-device");
   fs::path out = scratch.path() / "device";
   auto build = BuildShipped("device", out);
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   fs::path oci = out / "oci";
   fs::path lock = out / "cairn.lock";
@@ -107,7 +107,7 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
     auto run = Cairn({"run", (SourceDir() / "images" / "device.yaml").string(), "-o", out.string(),
                       "--board", "qemu-x86_64", "--check", "Reached target getty.target",
                       "--timeout", "400"});
-    INFO(run.err);
+    INFO(Tail(run.err));
     CHECK(run.exit_code == 0);
   }
   const std::vector<std::string> boards = {"qemu-x86_64", "qemu-aarch64", "pc-x86_64", "rpi4",
@@ -147,7 +147,7 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
   fs::path bundle = scratch.path() / "bundle";
   auto un = RunCommand({"umoci", "unpack", "--rootless", "--image", oci.string() + ":device-qemu-x86_64",
                         bundle.string()});
-  INFO(un.err);
+  INFO(Tail(un.err));
   REQUIRE(un.exit_code == 0);
   auto q = RunCommand({"dpkg-query", "--admindir=" + (bundle / "rootfs/var/lib/dpkg").string(),
                        "-W", "-f", "${Package} ${db:Status-Abbrev}\\n"});
@@ -167,7 +167,7 @@ TEST_CASE("every shipped board's device image has one OCI layer per cairn layer"
       INFO(image);
       fs::path o = scratch.path() / image;
       auto b = BuildShipped(image, o);
-      INFO(b.err);
+      INFO(Tail(b.err));
       REQUIRE(b.exit_code == 0);
       for (const auto& [arch, oci_arch] :
            std::map<std::string, std::string>{{"x86_64", "amd64"}, {"aarch64", "arm64"}}) {
@@ -191,7 +191,7 @@ TEST_CASE("a Debian image from cached layers is byte for byte one built from pac
                                      (scratch.path() / out).string(), "--offline"};
     if (!flag.empty()) args.push_back(flag);
     auto r = Cairn(args);
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     return r.err;
   };

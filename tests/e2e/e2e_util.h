@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::RunCommand;
 using testing::ScratchDir;
+using testing::Tail;
 
 inline fs::path CairnBinary() { return fs::path(CAIRN_BINARY); }
 inline fs::path SourceDir() { return fs::path(CAIRN_SOURCE_DIR); }

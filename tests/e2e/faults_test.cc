@@ -30,7 +30,7 @@ struct Project {
                           (SourceDir() / "tests/data/keys/cairn-demo.rsa").string(), "--generate",
                           "200", "--seed", "7", "--arch", "x86_64",
                           (scratch.path() / "repo").string()});
-    INFO(mk.err);
+    INFO(Tail(mk.err));
     REQUIRE(mk.exit_code == 0);
     WriteText(root / "layers/bulk.yaml", "packages: {apk: [synth-all]}\n");
     WriteText(root / "layers/app.yaml",
@@ -51,7 +51,7 @@ struct Project {
                                      "--source-date-epoch", "1700000000"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Cairn(args, {}, scratch.path());
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     return Lines(r.out).at(0);
   }

@@ -29,7 +29,7 @@ TEST_CASE("the demo image's metadata and SBOMs equal tests/golden/demo", "[e2e][
   auto build = Sh("env -u SOURCE_DATE_EPOCH " + Q(CairnBinary().string()) +
                   " -q build demo.yaml --cache-dir cache -o out --source-date-epoch 1700000000",
                   {}, scratch.path());
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   std::string version = Lines(Cairn({"version"}).out).at(0).substr(6);
 
@@ -77,7 +77,7 @@ TEST_CASE("update-golden.sh reproduces the checked-in golden files", "[e2e][gold
   fs::copy_file(SourceDir() / "tests/tools/update-golden.sh", src / "tests/tools/update-golden.sh");
   fs::copy_file(SourceDir() / "tests/golden/demo.yaml.in", src / "tests/golden/demo.yaml.in");
   auto r = RunCommand({(src / "tests/tools/update-golden.sh").string(), CAIRN_BINARY_DIR});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   CHECK(TreeContents(src / "tests/golden/demo") ==
         TreeContents(SourceDir() / "tests/golden/demo"));

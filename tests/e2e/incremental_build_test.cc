@@ -36,7 +36,7 @@ struct Project {
                                      cache.string(), "--source-date-epoch", "1700000000"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Cairn(args);
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     return r.err;
   }

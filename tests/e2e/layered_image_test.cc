@@ -55,7 +55,7 @@ struct Project {
 // Names of the entries of one layer blob (tar -tz, an independent reader).
 std::set<std::string> LayerEntries(const fs::path& oci, const std::string& digest) {
   auto r = RunCommand({"tar", "-tzf", Blob(oci, digest).string()});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   std::set<std::string> out;
   for (auto line : Lines(r.out)) {
@@ -81,7 +81,7 @@ TEST_CASE("each cairn layer is one OCI layer with only what it added", "[e2e][la
   fs::path out = p.scratch.path() / "out-device";
 
   auto r = p.Build(yaml, out);
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   fs::path oci = out / "oci";
   auto layers = ManifestLayers(oci, "device");
@@ -111,7 +111,7 @@ TEST_CASE("each cairn layer is one OCI layer with only what it added", "[e2e][la
   fs::path bundle = p.scratch.path() / "bundle";
   auto un = RunCommand({"umoci", "unpack", "--rootless", "--image", oci.string() + ":device",
                         bundle.string()});
-  INFO(un.err);
+  INFO(Tail(un.err));
   REQUIRE(un.exit_code == 0);
   CHECK(fs::is_regular_file(bundle / "rootfs/usr/bin/hello"));
   CHECK(ReadText(bundle / "rootfs/etc/greeter.conf") == "greeting=hi\n");
@@ -123,7 +123,7 @@ TEST_CASE("each cairn layer is one OCI layer with only what it added", "[e2e][la
     fs::path app = p.Image("app", "layers: [base]\narchs: [x86_64]\n", "[hello]");
     fs::path app_out = p.scratch.path() / "out-app";
     auto ra = p.Build(app, app_out);
-    INFO(ra.err);
+    INFO(Tail(ra.err));
     REQUIRE(ra.exit_code == 0);
     auto app_layers = ManifestLayers(app_out / "oci", "app");
     REQUIRE(app_layers.size() == 2);
@@ -137,7 +137,7 @@ TEST_CASE("a layer that would change a lower layer's file names both layers", "[
   fs::path yaml = p.Image("clash", "layers: [base, motd-a, motd-b]\narchs: [x86_64]\n");
   auto r = p.Build(yaml, p.scratch.path() / "out");
   CHECK(r.exit_code != 0);
-  INFO(r.err);
+  INFO(Tail(r.err));
   CHECK(r.err.find("'motd-minimal-1.0-r0' of layer 'motd-b' would change '/etc/motd', which "
                    "'motd-1.0-r0' of layer 'motd-a' installed") != std::string::npos);
   CHECK_FALSE(fs::exists(p.scratch.path() / "out"));
@@ -178,7 +178,7 @@ TEST_CASE("a board gets its own layer and its device trees must be installed",
                            "image has no /boot/vmlinuz-*") != std::string::npos);
   CHECK_FALSE(fs::exists(p.scratch.path() / "out-disk"));
   auto r = p.Build(yaml, out, {"--no-disk"});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   auto lines = Lines(r.out);
   REQUIRE(lines.size() == 1);
@@ -214,7 +214,7 @@ TEST_CASE("a layer's inline file may not replace a lower layer's package file",
   fs::path yaml = p.Image("rebrand", "layers: [base, rebrand]\narchs: [x86_64]\n");
   auto r = p.Build(yaml, p.scratch.path() / "out");
   CHECK(r.exit_code != 0);
-  INFO(r.err);
+  INFO(Tail(r.err));
   CHECK(r.err.find("layers/rebrand.yaml:3:5: error: composing layer 'rebrand' for x86_64: layer "
                    "'rebrand' writes '/etc/os-release', which package 'cairn-baselayout' of "
                    "layer 'base' installed") != std::string::npos);

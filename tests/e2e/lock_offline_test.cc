@@ -15,7 +15,7 @@ TEST_CASE("a lock file and the cache rebuild the same image offline", "[e2e][loc
   };
 
   auto lock = Cairn({"lock", "demo.yaml", "-o", "demo.lock", "--cache-dir", "cache"}, {}, dir);
-  INFO(lock.err);
+  INFO(Tail(lock.err));
   REQUIRE(lock.exit_code == 0);
   CHECK(lock.out == "demo.lock\n");
   REQUIRE(fs::is_regular_file(dir / "demo.lock"));
@@ -23,7 +23,7 @@ TEST_CASE("a lock file and the cache rebuild the same image offline", "[e2e][loc
   CHECK(Jq(".archs | keys | join(\",\")", dir / "demo.lock") == "aarch64,x86_64");
 
   auto online = Cairn(with({"build", "demo.yaml", "-o", "online"}), {}, dir);
-  INFO(online.err);
+  INFO(Tail(online.err));
   REQUIRE(online.exit_code == 0);
   // The lock written beside the image equals the one `cairn lock` wrote.
   CHECK(ReadText(dir / "online" / "cairn.lock") == ReadText(dir / "demo.lock"));
@@ -31,7 +31,7 @@ TEST_CASE("a lock file and the cache rebuild the same image offline", "[e2e][loc
   auto offline = Cairn(
       with({"build", "demo.yaml", "--lockfile", "demo.lock", "--offline", "-o", "offline"}), {},
       dir);
-  INFO(offline.err);
+  INFO(Tail(offline.err));
   REQUIRE(offline.exit_code == 0);
   CHECK(offline.out == online.out);
   CHECK(TreeContents(dir / "offline" / "oci") == TreeContents(dir / "online" / "oci"));
@@ -56,7 +56,7 @@ TEST_CASE("offline with an empty cache fails naming the missing URL", "[e2e][off
                  {}, dir);
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
-  INFO(r.err);
+  INFO(Tail(r.err));
   CHECK(r.err.find("error: ") != std::string::npos);
   CHECK(r.err.find("not in the cache") != std::string::npos);
   // The first thing needed is the key, then the index: the message names the URL.
@@ -70,7 +70,7 @@ TEST_CASE("a failed rebuild leaves the previous output intact", "[e2e][atomic]")
   fs::path dir = scratch.path();
   WriteText(dir / "demo.yaml", DemoYaml());
   auto ok = Cairn({"build", "demo.yaml", "--cache-dir", "cache", "-o", "out"}, {}, dir);
-  INFO(ok.err);
+  INFO(Tail(ok.err));
   REQUIRE(ok.exit_code == 0);
   auto before = TreeContents(dir / "out");
   auto before_root = TreePaths(dir);
@@ -97,7 +97,7 @@ TEST_CASE("a failed rebuild leaves the previous output intact", "[e2e][atomic]")
   tampered.key = dir / "repo/cairn-demo.rsa.pub";
   WriteText(dir / "demo.yaml", DemoYaml(tampered));
   auto late = Cairn({"build", "demo.yaml", "--cache-dir", "cache2", "-o", "out"}, {}, dir);
-  INFO(late.err);
+  INFO(Tail(late.err));
   CHECK(late.exit_code == 1);
   CHECK(TreeContents(dir / "out") == before);
   for (const auto& e : fs::directory_iterator(dir)) {

@@ -120,7 +120,7 @@ void ExtractMember(const fs::path& tar_file, const std::string& member, const fs
 std::set<std::string> Installed(const fs::path& root) {
   auto r = RunCommand({"dpkg-query", "--admindir=" + (root / "var/lib/dpkg").string(), "-W", "-f",
                        "${binary:Package} ${Version} ${db:Status-Status}\\n"});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   auto lines = Lines(r.out);
   return {lines.begin(), lines.end()};
@@ -130,7 +130,7 @@ std::set<std::string> Installed(const fs::path& root) {
 // the generator line (cairn names itself there, ldconfig its glibc version).
 std::vector<std::string> CacheEntries(const fs::path& cache) {
   auto r = RunCommand({"ldconfig", "-p", "-C", cache.string()});
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   std::vector<std::string> out;
   for (const std::string& l : Lines(r.out)) {
@@ -240,7 +240,7 @@ archs: [x86_64]
   auto build = Cairn({"build", decl.string(), "--cache-dir", DebianCache().string(), "-o",
                       out.string(), "--source-date-epoch", "1700000000"});
   {
-    INFO(build.err);
+    INFO(Tail(build.err));
     REQUIRE(build.exit_code == 0);
   }
   const fs::path oci = out / "oci";
@@ -276,7 +276,7 @@ archs: [x86_64]
   argv.insert(argv.end(), mirrors.begin(), mirrors.end());
   auto mm = RunCommand(argv);
   {
-    INFO("mmdebstrap: " << mm.err);
+    INFO("mmdebstrap: " << Tail(mm.err));
     REQUIRE(mm.exit_code == 0);
   }
 

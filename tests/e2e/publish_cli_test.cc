@@ -19,7 +19,7 @@ std::string Pulled(const std::string& ref, const fs::path& into, const std::stri
   if (!creds.empty()) argv.insert(argv.end(), {"--src-creds", creds});
   argv.insert(argv.end(), {"docker://" + ref, "oci:" + into.string() + ":x"});
   auto r = RunCommand(argv);
-  INFO(r.err);
+  INFO(Tail(r.err));
   REQUIRE(r.exit_code == 0);
   return Jq(".manifests[0].digest", into / "index.json");
 }
@@ -43,7 +43,7 @@ TEST_CASE("cairn publish prints the pushed digest and TLS is the default", "[e2e
         std::string::npos);
 
   auto ok = Cairn({"publish", built.dir.string(), ref, "--plain-http"}, env);
-  INFO(ok.err);
+  INFO(Tail(ok.err));
   REQUIRE(ok.exit_code == 0);
   CHECK(ok.out == built.index_digest + " " + ref + "\n");
   CHECK(ok.err.find("(1/4) uploaded " + built.blobs[0]) != std::string::npos);
@@ -55,7 +55,7 @@ TEST_CASE("cairn publish prints the pushed digest and TLS is the default", "[e2e
   auto one = Cairn({"publish", built.dir.string(), registry.host() + "/cairn/one", "--plain-http",
                     "--ref", "demo-arm64"},
                    env);
-  INFO(one.err);
+  INFO(Tail(one.err));
   REQUIRE(one.exit_code == 0);
   CHECK(one.out == built.manifests["aarch64"] + " " + registry.host() + "/cairn/one:demo-arm64\n");
   CHECK(one.err.find("(1/2) mounted") != std::string::npos);  // from cairn/demo, recorded above
@@ -93,7 +93,7 @@ TEST_CASE("cairn build --push: credentials from a Docker credential helper",
   auto b = Cairn(
       {"build", "demo.yaml", "--cache-dir", "cache", "-o", "out", "--push", ref, "--plain-http"},
       env, scratch.path());
-  INFO(b.err);
+  INFO(Tail(b.err));
   REQUIRE(b.exit_code == 0);
   auto lines = Lines(b.out);
   REQUIRE(lines.size() == 2);

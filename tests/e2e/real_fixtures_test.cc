@@ -17,7 +17,7 @@ std::string ListLayer(const fs::path& oci, const std::string& ref) {
          oci / "index.json");
   std::string layer = Jq(".layers[0].digest", Blob(oci, manifest));
   auto tar = RunCommand({"tar", "-tvzf", Blob(oci, layer).string(), "--numeric-owner"});
-  INFO(tar.err);
+  INFO(Tail(tar.err));
   REQUIRE(tar.exit_code == 0);
   return tar.out;
 }
@@ -89,7 +89,7 @@ TEST_CASE("melange repository builds for x86_64 and aarch64 and keeps owners",
   fs::path out = scratch.path() / "out";
   auto build = Cairn({"build", yaml.string(), "--cache-dir", (scratch.path() / "cache").string(),
                       "-o", out.string()});
-  INFO(build.err);
+  INFO(Tail(build.err));
   REQUIRE(build.exit_code == 0);
   REQUIRE(IsDigest(Lines(build.out).at(0)));
 
@@ -98,7 +98,7 @@ TEST_CASE("melange repository builds for x86_64 and aarch64 and keeps owners",
       fs::path bundle = scratch.path() / (std::string("bundle-") + oci_arch);
       auto un = RunCommand({"umoci", "unpack", "--rootless", "--image",
                             (out / "oci").string() + ":melange-" + oci_arch, bundle.string()});
-      INFO(un.err);
+      INFO(Tail(un.err));
       REQUIRE(un.exit_code == 0);
       fs::path root = bundle / "rootfs";
       CHECK(fs::is_regular_file(root / "usr/local/share/ca-certificates/cert-a.crt"));
@@ -141,7 +141,7 @@ TEST_CASE("cairn resolve of real Alpine indexes agrees with apk-tools", "[e2e][r
       fs::path yaml = WriteResolveYaml(dir, repo, e);
       // Relative config path from its own directory, so errors name "world.yaml".
       auto r = Cairn({"resolve", "world.yaml", "--cache-dir", cache.string()}, {}, dir);
-      INFO(r.err);
+      INFO(Tail(r.err));
       if (!e.packages.empty()) {
         REQUIRE(r.exit_code == 0);
         CHECK(ParseResolve(r.out, e.arch)[e.arch] == e.packages);

@@ -49,7 +49,7 @@ TEST_CASE("builds in different places, zones, umasks and caches are identical",
                    {"TZ=Pacific/Chatham", "TMPDIR=" + (scratch.path() / "tmp-b").string(),
                     "LC_ALL=C"},
                    scratch.path());
-  INFO(first.err << second.err);
+  INFO(Tail(first.err) << Tail(second.err));
   REQUIRE(first.exit_code == 0);
   REQUIRE(second.exit_code == 0);
   REQUIRE(IsDigest(Lines(first.out).at(0)));
@@ -87,7 +87,7 @@ TEST_CASE("the build time defaults to the newest package and SOURCE_DATE_EPOCH i
     auto mk = RunCommand({CAIRN_MKREPO_BINARY, "--quiet", "--key", key.string(), "--epoch", epoch,
                           "--arch", "x86_64", src.string(),
                           (scratch.path() / ("repo-" + src.filename().string())).string()});
-    INFO(mk.err);
+    INFO(Tail(mk.err));
     REQUIRE(mk.exit_code == 0);
   }
   // The newest t: in the indexes, read with tar.
@@ -112,7 +112,7 @@ TEST_CASE("the build time defaults to the newest package and SOURCE_DATE_EPOCH i
     auto r = Sh(env_prefix + " " + Q(CairnBinary().string()) + " build " + Q(yaml.string()) +
                 " --cache-dir " + Q((scratch.path() / "cache").string()) + " -o " +
                 Q((scratch.path() / out).string()) + " " + flags);
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     return CreatedOf(scratch.path() / out, "epoch");
   };

@@ -35,7 +35,7 @@ struct Fleet {
                     "--cache-dir", (scratch.path() / ("cache-" + name)).string(),
                     "--source-date-epoch", "1700000000", "--cache-registry", repo,
                     "--plain-http"});
-    INFO(r.err);
+    INFO(Tail(r.err));
     REQUIRE(r.exit_code == 0);
     return r.err;
   }

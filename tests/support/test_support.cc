@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -28,6 +29,20 @@ ScratchDir::~ScratchDir() {
   if (std::getenv("CAIRN_KEEP_SCRATCH")) return;
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+std::string Tail(const std::string& text, size_t lines) {
+  size_t start = text.size();
+  if (start > 0 && text.back() == '\n') --start;
+  size_t kept = 0;
+  while (start > 0 && kept < lines) {
+    start = text.rfind('\n', start - 1);
+    if (start == std::string::npos) return text;
+    ++kept;
+  }
+  if (kept < lines) return text;
+  size_t before = static_cast<size_t>(std::count(text.begin(), text.begin() + start, '\n')) + 1;
+  return "[" + std::to_string(before) + " earlier lines]\n" + text.substr(start + 1);
 }
 
 static std::string Slurp(const fs::path& p) {

@@ -31,6 +31,11 @@ struct CommandResult {
   std::string out;  ///< stdout
   std::string err;  ///< stderr
 };
+/// The last `lines` lines of a command's output, after a line saying how many
+/// came before: a failing build's error is at the end of its progress, and CI
+/// shows only the first lines of a failure's messages.
+std::string Tail(const std::string& text, size_t lines = 15);
+
 /// Runs argv (no shell) with optional extra environment "K=V" entries; captures output.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {},
