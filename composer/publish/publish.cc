@@ -7,6 +7,7 @@
 #include <map>
 #include <system_error>
 
+#include "cairn/byte_size.h"
 #include "cairn/digest.h"
 #include "publish/file_artifacts.h"
 #include "publish/local_layout.h"
@@ -20,12 +21,6 @@ namespace {
 using internal::ManifestNode;
 using internal::Artifact;
 using internal::SbomFile;
-
-std::string Size(uint64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < (1u << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  return fmt::format("{:.1f} MiB", bytes / 1048576.0);
-}
 
 class Publisher {
  public:
@@ -66,7 +61,7 @@ class Publisher {
     }
     reporter_.Info(
         fmt::format("{} blobs: {} uploaded ({}), {} already there, {} mounted; {} manifests",
-                    plan.blobs.size(), report_.blobs_uploaded, Size(uploaded_bytes_),
+                    plan.blobs.size(), report_.blobs_uploaded, FormatSize(uploaded_bytes_),
                     report_.blobs_existing, report_.blobs_mounted, report_.manifests));
     return {};
   }
@@ -106,7 +101,7 @@ class Publisher {
         uploaded_bytes_ += blob.size;
         break;
     }
-    reporter_.Progress(i, n, action, fmt::format("{} ({})", blob.digest, Size(blob.size)));
+    reporter_.Progress(i, n, action, fmt::format("{} ({})", blob.digest, FormatSize(blob.size)));
   }
 
   Status PutByDigest(const ManifestNode& m) {
@@ -180,7 +175,7 @@ class Publisher {
                   what);
     report_.manifests += 2;
     reporter_.Info(fmt::format("pushed {} ({}) as {}:{}", file.path.filename().string(),
-                               Size(size), target_.repository, tag));
+                               FormatSize(size), target_.repository, tag));
     report_.files.push_back({file.path, image->root.descriptor.digest,
                              a.manifest.descriptor.digest, tag});
     return {};

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/layout.h"
 #include "cairn/file_util.h"
 #include "output/disk/debugfs_script.h"

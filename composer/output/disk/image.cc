@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/ext4.h"
 #include "cairn/disk/kernel_fs.h"
 #include "cairn/disk/raw.h"

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/layout.h"
 #include "cairn/interrupt.h"
 #include "output/disk/boot_config.h"

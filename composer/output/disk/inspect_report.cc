@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/inspect.h"
 #include "cairn/disk/layout.h"
 #include "output/disk/text_lines.h"

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/oci/tar.h"
 #include "output/disk/guestfs.h"
 

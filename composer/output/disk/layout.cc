@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/vfat.h"
 
 namespace cairn::disk {
@@ -169,21 +170,6 @@ std::string EffectiveLabel(const PartitionSpec& part) {
   if (!part.label.empty()) return part.label;
   if (part.filesystem == Filesystem::kVfat) return Upper(part.name.substr(0, 11));
   return part.name.substr(0, MaxLabelBytes(part.filesystem));
-}
-
-std::string FormatSize(uint64_t bytes) {
-  static constexpr std::string_view kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return fmt::format("{} bytes", bytes);
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  value /= 1024;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  if (value == static_cast<double>(static_cast<uint64_t>(value)))
-    return fmt::format("{} {}", static_cast<uint64_t>(value), kUnits[unit]);
-  return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
 Result<std::string> PartitionType(const DiskLayout& layout, const PartitionSpec& part,

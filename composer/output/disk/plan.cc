@@ -1,6 +1,7 @@
 // PlanDisk: sizes, offsets, types and ids of every partition, before writing.
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/ext4.h"
 #include "cairn/disk/image.h"
 #include "cairn/disk/kernel_fs.h"

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/layout.h"
 #include "output/disk/fd.h"
 

@@ -129,7 +129,4 @@ std::optional<Filesystem> ParseFilesystem(std::string_view name);
 /// The label a partition's filesystem gets (spec.label, or derived from the name).
 std::string EffectiveLabel(const PartitionSpec& part);
 
-/// "64 MiB", "1.5 GiB", "512 KiB", "100 bytes": sizes in messages.
-std::string FormatSize(uint64_t bytes);
-
 }  // namespace cairn::disk

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "output/disk/staging.h"
 #include "unit/output/disk/disk_test_util.h"
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/ext4.h"
 #include "cairn/disk/image.h"
 #include "cairn/disk/vfat.h"

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "cairn/byte_size.h"
 #include "cairn/disk/ids.h"
 #include "cairn/disk/image.h"
 #include "cairn/disk/kernel_fs.h"
