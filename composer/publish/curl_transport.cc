@@ -282,7 +282,12 @@ HttpExchange CurlTransport::Send(const HttpRequest& request) {
                                                        : options_.max_response_bytes)),
                   false);
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
-    return fail(IoError(fmt::format("{}: {}", what, detail)), fetch::internal::IsTransient(rc));
+    // OpenSSL's "wrong version number" is a server answering plain HTTP where
+    // TLS was asked for: it will answer the same way on every retry.
+    bool plain_answer = rc == CURLE_SSL_CONNECT_ERROR &&
+                        detail.find("wrong version number") != std::string::npos;
+    return fail(IoError(fmt::format("{}: {}", what, detail)),
+                fetch::internal::IsTransient(rc) && !plain_answer);
   }
   long status = 0;
   curl_easy_getinfo(curl->get(), CURLINFO_RESPONSE_CODE, &status);

@@ -291,6 +291,29 @@ TEST_CASE("Basic auth refuses wrong credentials clearly and uses the Docker conf
         cairn::testing::LayoutBlobDigests(built.dir / "oci"));
 }
 
+TEST_CASE("TLS to a plain-HTTP registry fails at once and names --plain-http",
+          "[publish][registry]") {
+  ScratchDir scratch("publish-tls-to-plain");
+  BuiltOutput built = cairn::testing::MakeBuiltOutput(scratch.path() / "out", "demo");
+  RegistryServer registry(scratch.path() / "registry");
+  PublishOptions o = Options(built.dir);
+  o.registry.plain_http = false;
+  o.registry.retries = 3;
+  auto target = ParseReference(registry.host() + "/cairn/demo:1.0");
+  REQUIRE(target.ok());
+  auto transport = MakeCurlTransport();
+  cairn::RecordingReporter reporter;
+  auto r = Publish(*target, o, *transport, reporter);
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error().Render());
+  CHECK(r.error().message().find("wrong version number") != std::string::npos);
+  CHECK(r.error().hint() == "for a registry that speaks plain HTTP, pass --plain-http");
+  for (const auto& line : reporter.lines()) CHECK(line.find("retrying") == std::string::npos);
+  // The same registry over plain HTTP takes the push: the refusal was the scheme.
+  o.registry.plain_http = true;
+  CHECK(PushOk(registry.host() + "/cairn/demo:1.0", o).blobs_uploaded == 4);
+}
+
 TEST_CASE("a corrupt local blob is an integrity error and is not pushed", "[publish][registry]") {
   ScratchDir scratch("publish-corrupt");
   BuiltOutput built = cairn::testing::MakeBuiltOutput(scratch.path() / "out", "demo");
