@@ -41,11 +41,12 @@ Error TooSmall(const Ext4Options& o, const Region& region, const Ext4Needs& need
                            o.name, FormatSize(region.size), FormatSize(needs.auto_bytes)));
 }
 
+// libext2fs's own words for a full filesystem. errno's "No space left on
+// device" is not among them: that is the host refusing to grow the image.
 bool OutOfSpace(std::string_view stderr_text) {
   return stderr_text.find("Could not allocate block") != std::string_view::npos ||
          stderr_text.find("Could not allocate inode") != std::string_view::npos ||
-         stderr_text.find("No free space") != std::string_view::npos ||
-         stderr_text.find("No space left") != std::string_view::npos;
+         stderr_text.find("No free space") != std::string_view::npos;
 }
 
 // debugfs exits 0 even when commands fail; everything on stderr after its
@@ -132,6 +133,8 @@ Status BuildExt4(const rootfs::Tree& tree, const Region& region, const Ext4Optio
   CAIRN_ASSIGN_OR_RETURN(ProcessResult made,
                          internal::RunToolRaw(internal::kMke2fs, mkfs, o.reporter, &used));
   if (!made.ok()) {
+    if (internal::HostFilesystemFull(made.stderr_data))
+      return internal::HostFullError(o.name, region.image);
     if (OutOfSpace(made.stderr_data)) return TooSmall(o, region, needs);
     return FailedProcessError(used, made);
   }
@@ -149,6 +152,7 @@ Status BuildExt4(const rootfs::Tree& tree, const Region& region, const Ext4Optio
   if (!fixed.ok()) return FailedProcessError(used, fixed);
   std::string errors = DebugfsErrors(fixed.stderr_data);
   if (!errors.empty()) {
+    if (internal::HostFilesystemFull(errors)) return internal::HostFullError(o.name, region.image);
     if (OutOfSpace(errors)) return TooSmall(o, region, needs);
     return ToolError(fmt::format("debugfs could not set ownership and metadata in partition "
                                  "'{}':\n{}", o.name, errors));

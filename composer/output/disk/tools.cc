@@ -1,8 +1,14 @@
 #include "output/disk/tools.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
+
+#include "cairn/byte_size.h"
 
 namespace cairn::disk::internal {
 
@@ -23,6 +29,21 @@ std::map<std::string, std::string> ToolEnv(int64_t epoch) {
           {"SOURCE_DATE_EPOCH", when},
           {"E2FSPROGS_FAKE_TIME", when},
           {"MTOOLS_SKIP_CHECK", "1"}};
+}
+
+bool HostFilesystemFull(std::string_view tool_stderr) {
+  return tool_stderr.find(std::strerror(ENOSPC)) != std::string_view::npos;
+}
+
+Error HostFullError(std::string_view partition, const std::filesystem::path& image) {
+  Error e = ErrnoError(fmt::format("writing partition '{}'", partition), ENOSPC);
+  const std::filesystem::path dir = image.parent_path().empty() ? "." : image.parent_path();
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) == 0)
+    e.Hint(fmt::format("the host's filesystem holding '{}' is full ({} free): free space "
+                       "there or write the image elsewhere",
+                       dir.string(), FormatSize(uint64_t{st.f_bavail} * st.f_frsize)));
+  return e;
 }
 
 Result<ProcessResult> RunToolRaw(const Tool& tool, const ToolRun& run, Reporter* reporter,

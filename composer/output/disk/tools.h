@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,15 @@ struct ToolRun {
 /// used, for FailedProcessError. Logs the argv at debug level.
 Result<ProcessResult> RunToolRaw(const Tool& tool, const ToolRun& run, Reporter* reporter,
                                  ProcessOptions* options_out = nullptr);
+
+/// Whether a tool's stderr reports the host refusing to grow `image`: errno's
+/// ENOSPC text ("No space left on device"). libext2fs and mtools name a full
+/// partition differently ("Could not allocate block", "Disk full").
+bool HostFilesystemFull(std::string_view tool_stderr);
+
+/// The error for that case: kIo, "writing partition 'root': No space left on
+/// device", with a hint naming the full filesystem (by `image`'s directory).
+Error HostFullError(std::string_view partition, const std::filesystem::path& image);
 
 /// Runs the tool and turns a non-zero exit into FailedProcessError.
 Result<ProcessResult> RunTool(const Tool& tool, const ToolRun& run, Reporter* reporter);

@@ -184,6 +184,8 @@ Status BuildVfat(const rootfs::Tree& tree, const Region& region, const VfatOptio
     CAIRN_ASSIGN_OR_RETURN(ProcessResult run,
                            internal::RunToolRaw(internal::kMcopy, copy, o.reporter, &used));
     if (!run.ok()) {
+      if (internal::HostFilesystemFull(run.stderr_data))
+        return internal::HostFullError(o.name, region.image);
       if (run.stderr_data.find("Disk full") != std::string::npos)
         return TooSmall(o, region, VfatSizeFor(tree, o.esp));
       return FailedProcessError(used, run);

@@ -369,6 +369,50 @@ TEST_CASE("a partition too small for its tree is a clear error and leaves nothin
   RequireOk(f.Write(img));
 }
 
+// The inner half of the next case: run by it inside a mount namespace where
+// $CAIRN_TEST_SMALL_FS is a 4 MiB tmpfs, too small for the image's data.
+TEST_CASE("(inner) an ext4 partition written onto a full host filesystem", "[.][disk-host-full]") {
+  const char* small = std::getenv("CAIRN_TEST_SMALL_FS");
+  REQUIRE(small != nullptr);
+  DiskFixture f;
+  REQUIRE(f.root.AddFile("var/big", Payload(8 * kMiB, 11)).ok());
+  f.layout.partitions = {{.name = "root", .role = PartitionRole::kRoot,
+                          .filesystem = Filesystem::kExt4, .size = PartitionSize::Auto()}};
+  const fs::path img = fs::path(small) / "disk.img";
+  auto r = WriteDiskImage(f.layout, {{"root", {.tree = &f.root}}}, img,
+                          {.epoch = kEpoch, .seed = "seed-1", .work_dir = f.work});
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error().Render());
+  CHECK(r.error().code() == Code::kIo);
+  CHECK(r.error().message() == "writing partition 'root': No space left on device");
+  CHECK(r.error().Render().find("writing '" + img.string() + "'") != std::string::npos);
+  CHECK(r.error().hint() == "the host's filesystem holding '" + std::string(small) +
+                                "' is full (0 bytes free): free space there or write the "
+                                "image elsewhere");
+  CHECK(r.error().Render().find("too small") == std::string::npos);
+  CHECK(Listing(small).empty());
+  CHECK(Listing(f.work).empty());
+}
+
+// mke2fs says "No space left on device" when the host refuses to grow the
+// image, and "Could not allocate block" when the partition is full: only the
+// second is the declaration's fault (kConfig, exit 2).
+TEST_CASE("a full host filesystem is an I/O error and not a partition too small", "[disk]") {
+  testing::ScratchDir dir("disk-host-full");
+  const fs::path small = dir.path() / "small";
+  fs::create_directories(small);
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  auto r = RunCommand({"unshare", "--mount", "--map-root-user", "sh", "-c",
+                       "mount -t tmpfs -o size=4m none \"$0\" || exit 99; "
+                       "CAIRN_TEST_SMALL_FS=\"$0\" exec \"$1\" \"$2\"",
+                       small.string(), self,
+                       "(inner) an ext4 partition written onto a full host filesystem"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code != 99);  // the namespace and the mount worked
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("All tests passed") != std::string::npos);
+}
+
 TEST_CASE("a vfat partition too small for its tree", "[disk]") {
   DiskFixture f;
   REQUIRE(f.esp.AddFile("big1", Payload(3 * kMiB, 1)).ok());
