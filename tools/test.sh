@@ -9,9 +9,14 @@ set -eu
 cd "$(dirname "$0")/.."
 ./tools/setup.sh
 ./tools/build.sh
+# Only the cache is kept: the outputs (gigabytes of disks) are removed after
+# each build, as the tests build their own.
+fill_out=build/test-cache/fill-out
 for image in debian-bookworm device app-hello app-shell demo-boot; do
+  rm -rf "$fill_out"
   build/cairn -q build "images/$image.yaml" --cache-dir build/test-cache/debian \
-    -o "build/test-cache/$image-out" >/dev/null
+    -o "$fill_out" >/dev/null
 done
+rm -rf "$fill_out" build/test-cache/*-out
 cd build
 ctest --output-on-failure -j"$(nproc)" "$@"
